@@ -1,0 +1,1 @@
+"""Zhaocai test suite."""
