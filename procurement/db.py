@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 
 def engine_for(database_url: str) -> Engine:  # type: ignore[type-arg]
@@ -18,7 +21,38 @@ def engine_for(database_url: str) -> Engine:  # type: ignore[type-arg]
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path or sqlite:////absolute/path
-        return SQLiteEngine(path=database_url.removeprefix("sqlite:///"))
+        # a generous busy timeout: web, worker and beat share one file
+        return SQLiteEngine(path=database_url.removeprefix("sqlite:///"), timeout=30)
     if parsed.scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": database_url})
     raise ValueError(f"unsupported database URL scheme {parsed.scheme!r} in {database_url!r}")
+
+
+def transaction(engine: Engine) -> Any:  # type: ignore[type-arg]
+    """A transaction that serialises writers on both engines.
+
+    SQLite upgrades a deferred transaction to a write lock only at the first write, which
+    can fail with "database is locked" under concurrency; IMMEDIATE takes the lock at the
+    start. Nested calls join the outer transaction (ARCHITECTURE §10: one place for
+    engine differences).
+    """
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether ``exc`` is a unique-constraint violation, whichever engine raised it."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+def bind_engine(engine: Engine, tables: Iterable[type[Table]]) -> None:  # type: ignore[type-arg]
+    """Point every table at ``engine``, so one process talks to exactly one database."""
+    for table in tables:
+        table._meta.db = engine

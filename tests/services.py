@@ -76,8 +76,17 @@ class Services:
         """Return a URL for a reachable Redis, starting one without persistence if needed."""
         if not port_open(REDIS_PORT):
             proc = subprocess.Popen(
-                ["redis-server", "--bind", HOST, "--port", str(REDIS_PORT),
-                 "--save", "", "--appendonly", "no"],
+                [
+                    "redis-server",
+                    "--bind",
+                    HOST,
+                    "--port",
+                    str(REDIS_PORT),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -97,10 +106,20 @@ class Services:
             self.temp_dirs.append(data)
             master_port = free_port()
             proc = subprocess.Popen(
-                [weed, "server", "-s3", f"-s3.port={S3_PORT}", f"-ip={HOST}",
-                 f"-ip.bind={HOST}", f"-master.port={master_port}",
-                 f"-volume.port={free_port()}", f"-filer.port={free_port()}",
-                 "-volume.max=0", "-master.telemetry=false", f"-dir={data}"],
+                [
+                    weed,
+                    "server",
+                    "-s3",
+                    f"-s3.port={S3_PORT}",
+                    f"-ip={HOST}",
+                    f"-ip.bind={HOST}",
+                    f"-master.port={master_port}",
+                    f"-volume.port={free_port()}",
+                    f"-filer.port={free_port()}",
+                    "-volume.max=0",
+                    "-master.telemetry=false",
+                    f"-dir={data}",
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,

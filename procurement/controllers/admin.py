@@ -1,0 +1,98 @@
+"""Administration: supplier approval, users, the holiday calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from procurement import audit
+from procurement.accounts import decide_supplier
+from procurement.exceptions import Conflict, ValidationError
+from procurement.roles import Role
+from procurement.tables import HolidayOverride, Organisation, User
+from procurement.web import form_text, render, require_actor, roles
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+ADMIN = roles(Role.ADMIN)
+
+
+class AdminController(Controller):
+    """Routes under /admin."""
+
+    path = "/admin"
+
+    @get("/", opt=ADMIN, name="admin_home")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        """Pending supplier registrations, organisations, users and calendar overrides."""
+        pending = (
+            await Organisation.select()
+            .where((Organisation.kind == "supplier") & (Organisation.status == "pending"))
+            .order_by(Organisation.created_at)
+        )
+        organisations = (
+            await Organisation.select()
+            .where(Organisation.status != "pending")
+            .order_by(Organisation.kind, Organisation.name)
+        )
+        users = await User.select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.status,
+            User.organisation.name.as_alias("org"),
+            User.last_login_at,
+        ).order_by(User.role, User.username)
+        holidays = await HolidayOverride.select().order_by(HolidayOverride.day)
+        return render(
+            request,
+            "admin/home.html",
+            {
+                "pending": pending,
+                "organisations": organisations,
+                "users": users,
+                "holidays": holidays,
+                "flash": request.query_params.get("done"),
+            },
+        )
+
+    @post("/suppliers/{organisation_id:int}/approve", opt=ADMIN, name="supplier_approve")
+    async def approve(self, request: Request[Any, Any, Any], organisation_id: int) -> Redirect:
+        """Approve a supplier: its users may log in."""
+        await decide_supplier(organisation_id, approve=True, actor=require_actor(request))
+        return Redirect("/admin?done=approved")
+
+    @post("/suppliers/{organisation_id:int}/reject", opt=ADMIN, name="supplier_reject")
+    async def reject(self, request: Request[Any, Any, Any], organisation_id: int) -> Redirect:
+        """Reject a supplier registration."""
+        await decide_supplier(organisation_id, approve=False, actor=require_actor(request))
+        return Redirect("/admin?done=rejected")
+
+    @post("/holidays", opt=ADMIN, name="holiday_add")
+    async def add_holiday(self, request: Request[Any, Any, Any], data: FormData) -> Redirect:
+        """Record a day as a holiday or a make-up working day (ARCHITECTURE §2)."""
+        try:
+            day = date.fromisoformat(form_text(data, "day"))
+        except ValueError as exc:
+            raise ValidationError("day must be a date like 2027-02-06", field="day") from exc
+        kind = form_text(data, "kind")
+        if kind not in {"holiday", "working"}:
+            raise ValidationError("kind must be holiday or working", field="kind")
+        if await HolidayOverride.exists().where(HolidayOverride.day == day):
+            raise Conflict(f"{day} already has an override")
+        await HolidayOverride(
+            day=day, is_working_day=kind == "working", note=form_text(data, "note")[:200]
+        ).save()
+        await audit.record(
+            "calendar.override",
+            actor=require_actor(request),
+            subject_type="date",
+            subject_id=day.isoformat(),
+            payload={"working": kind == "working"},
+        )
+        return Redirect("/admin?done=calendar")

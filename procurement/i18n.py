@@ -1,0 +1,63 @@
+"""Chinese and English: message catalogs (Babel ``.po`` files) per package, merged at start.
+
+Message ids are English; ``<package>/locale/zh/LC_MESSAGES/messages.po`` holds the
+Chinese. Catalogs are compiled in memory when the app starts, so there is no build step
+and no binary ``.mo`` file in the repository.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+
+def _compile(po_path: Path) -> Translations:
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale="zh_Hans_CN")
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+class Translator:
+    """Looks up a message in the chosen language."""
+
+    def __init__(self, package_dirs: Iterable[Path]) -> None:
+        merged: Translations | None = None
+        for package_dir in package_dirs:
+            po_path = package_dir / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
+            if not po_path.exists():
+                continue
+            compiled = _compile(po_path)
+            merged = compiled if merged is None else merged.merge(compiled)
+        self._zh: NullTranslations = merged if merged is not None else NullTranslations()
+
+    def gettext(self, language: str) -> Callable[[str], str]:
+        """A ``_`` function for ``language`` (English returns the message id itself)."""
+        if language == "zh":
+            return self._zh.gettext
+        return _identity
+
+
+def _identity(message: str) -> str:
+    return message
+
+
+def pick_language(requested: str | None, accept_language: str | None) -> str:
+    """The language to show: an explicit choice, else the browser's, else Chinese."""
+    if requested in LANGUAGES:
+        return requested
+    if accept_language:
+        first = accept_language.split(",")[0].strip().lower()
+        if first.startswith("en"):
+            return "en"
+    return DEFAULT_LANGUAGE

@@ -1,0 +1,42 @@
+"""Celery tasks of the core: thin and idempotent, keyed by ids (STYLE).
+
+Bid deadlines are enforced twice: a task scheduled for the exact deadline, and a periodic
+sweep that catches anything missed (ProZorro's chronograph, ARCHITECTURE §2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from celery import shared_task
+
+from procurement import projects
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run an async service from a (synchronous) Celery task."""
+    return asyncio.run(coroutine)
+
+
+@shared_task(name="procurement.close_lot", ignore_result=True)
+def close_lot(lot_id: int) -> bool:
+    """Close bidding on one lot at its deadline (no-op if already closed or not yet due)."""
+    closed = run(projects.close_lot_if_due(lot_id))
+    if closed:
+        log.info("lot %s closed at its bid deadline", lot_id)
+    return closed
+
+
+@shared_task(name="procurement.sweep_deadlines", ignore_result=True)
+def sweep_deadlines() -> list[int]:
+    """Close every lot whose deadline passed and that no exact-time task closed."""
+    closed = run(projects.close_due_lots())
+    if closed:
+        log.info("sweep closed lots %s", closed)
+    return closed

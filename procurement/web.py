@@ -1,0 +1,330 @@
+"""Shared web plumbing for every package's controllers.
+
+Who is asking, in which language, what they may do, and how errors reach them.
+
+Authorisation fails closed: every route handler declares ``opt={"roles": (...)}`` or
+``opt={"public": True}``; :func:`role_guard`, installed on the whole app, refuses any route
+that declares neither. The authorisation-matrix test calls every route as every role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.response import Redirect, Template
+from litestar.security.session_auth.middleware import SessionAuthMiddleware
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+)
+from litestar.types import Empty
+
+from procurement.clock import CHINA
+from procurement.exceptions import (
+    Conflict,
+    DeadlinePassed,
+    Forbidden,
+    NotFound,
+    ValidationError,
+    ZhaocaiError,
+)
+from procurement.i18n import Translator, pick_language
+from procurement.money import fen_to_yuan, to_wan
+from procurement.roles import Actor, Role
+
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
+LANGUAGE_COOKIE = "lang"
+
+
+def roles(*allowed: Role) -> dict[str, Any]:
+    """Route ``opt`` declaring which roles may call it: ``@get(..., opt=roles(Role.ADMIN))``."""
+    return {"roles": tuple(allowed)}
+
+
+PUBLIC: dict[str, Any] = {"public": True}
+"""Route ``opt`` for pages anyone may see without logging in (the public portal)."""
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Allow a request only if the route is public or the user's role is declared on it."""
+    if handler.opt.get("public"):
+        return
+    allowed = handler.opt.get("roles")
+    if not allowed:
+        raise PermissionDeniedException("this route declares no roles and is closed")
+    actor = connection.scope.get("user")
+    if not isinstance(actor, Actor):
+        raise NotAuthorizedException("please log in")
+    if actor.role not in allowed:
+        raise PermissionDeniedException("your role may not do this (无权执行此操作)")
+
+
+def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
+    """The logged-in actor on any route, public ones included (None for visitors)."""
+    user = request.scope.get("user")
+    return user if isinstance(user, Actor) else None
+
+
+def require_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The logged-in actor of a protected route (the guard has already checked it)."""
+    actor = current_actor(request)
+    if actor is None:
+        raise NotAuthorizedException("please log in")
+    return actor
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    """The page language: ``?lang=``, then the cookie, then Accept-Language, else Chinese."""
+    return pick_language(
+        request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def translator_of(request: Request[Any, Any, Any]) -> Translator:
+    """The app's translator (built once in ``create_app``)."""
+    translator = request.app.state.translator
+    assert isinstance(translator, Translator)  # noqa: S101 - set by create_app
+    return translator
+
+
+def _(request: Request[Any, Any, Any], message: str) -> str:
+    return translator_of(request).gettext(language_of(request))(message)
+
+
+def format_local(value: datetime | None, with_seconds: bool = False) -> str:
+    """A time as shown to people: China Standard Time, which the deadlines are set in."""
+    if value is None:
+        return "—"
+    pattern = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
+    return value.astimezone(CHINA).strftime(pattern)
+
+
+def format_yuan(fen: int | None) -> str:
+    """Integer fen as yuan with thousands separators: 1,234,567.89."""
+    if fen is None:
+        return "—"
+    return f"{fen_to_yuan(fen):,.2f}"
+
+
+def format_wan(fen: int | None) -> str:
+    """Integer fen as 万元, rounded half-up to 0.01 for display (RULES §8.3)."""
+    if fen is None:
+        return "—"
+    return f"{to_wan(Decimal(fen) / 100):,.2f}"
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Template:
+    """Render a page with what every page needs: user, language, ``_``, CSRF, formatters."""
+    language = language_of(request)
+    full: dict[str, Any] = {
+        "actor": current_actor(request),
+        "lang": language,
+        "_": translator_of(request).gettext(language),
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "format_local": format_local,
+        "format_yuan": format_yuan,
+        "format_wan": format_wan,
+        "Role": Role,
+        "lot_links": lot_links,
+        "workspace_panels": workspace_panels,
+        "query_with": query_with,
+    }
+    full.update(context or {})
+    response = Template(template_name=template, context=full, status_code=status_code)
+    if request.query_params.get("lang") in {"zh", "en"}:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """Browsers get pages; API clients (``/api`` or JSON accept) get JSON."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "POST"
+
+
+_STATUS_BY_ERROR: tuple[tuple[type[ZhaocaiError], int], ...] = (
+    (ValidationError, HTTP_400_BAD_REQUEST),
+    (NotFound, HTTP_404_NOT_FOUND),
+    (Forbidden, HTTP_403_FORBIDDEN),
+    (DeadlinePassed, HTTP_409_CONFLICT),
+    (Conflict, HTTP_409_CONFLICT),
+)
+
+
+def status_for(error: ZhaocaiError) -> int:
+    """The HTTP status a domain error maps to (always 4xx)."""
+    for error_type, status in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return HTTP_400_BAD_REQUEST
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: ZhaocaiError) -> Response[Any]:
+    """Domain errors become a 4xx with the error's own message, as a page or as JSON."""
+    status = status_for(exc)
+    body = {"status_code": status, "detail": str(exc), "field": getattr(exc, "field", None)}
+    if wants_html(request):
+        return render(
+            request, "error.html", {"status": status, "detail": str(exc)}, status_code=status
+        )
+    return Response(body, status_code=status)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Framework errors (404, 401, 403, 405, validation) as a page or JSON, never a stack trace."""
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) and wants_html(request) and request.method == "GET":
+        return Redirect(f"/login?next={quote(request.url.path)}")
+    detail = exc.detail
+    extra = exc.extra if isinstance(exc, ValidationException) else None
+    if wants_html(request):
+        if isinstance(exc, NotFoundException):
+            detail = "page not found"
+        return render(
+            request, "error.html", {"status": status, "detail": detail}, status_code=status
+        )
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status)
+
+
+def form_text(form: Mapping[str, Any], name: str, default: str = "") -> str:
+    """A single text field of a submitted form, stripped (absent → default)."""
+    value = form.get(name, default)
+    if isinstance(value, list):
+        value = value[0] if value else default
+    return str(value).strip() if value is not None else default
+
+
+def form_list(form: Mapping[str, Any], name: str) -> list[str]:
+    """A repeated form field as a list of strings."""
+    value = form.get(name)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def parse_int(value: str, field: str, *, minimum: int | None = None) -> int:
+    """An integer from a form or query, with a clear error."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{field} must be a whole number", field=field) from exc
+    if minimum is not None and number < minimum:
+        raise ValidationError(f"{field} must be at least {minimum}", field=field)
+    return number
+
+
+def choices(values: Iterable[str]) -> list[str]:
+    """Helper for templates that list enumeration values."""
+    return list(values)
+
+
+class OptionalSessionAuthMiddleware(SessionAuthMiddleware):
+    """Litestar's session authentication, letting visitors through as ``user=None``.
+
+    Public portal pages still show who is logged in; whether a visitor may call a route is
+    decided by :func:`role_guard` alone, so there is exactly one authorisation rule.
+    """
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        """The session's actor, or an anonymous result when there is none."""
+        session = connection.scope.get("session")
+        if not session or session is Empty:
+            return AuthenticationResult(user=None, auth=None)
+        actor = await self.retrieve_user_handler(connection.session, connection)
+        if not actor:
+            connection.scope["session"] = Empty
+            return AuthenticationResult(user=None, auth=None)
+        return AuthenticationResult(user=actor, auth=connection.session)
+
+
+@dataclass(frozen=True)
+class Link:
+    """An action link shown next to a lot (e.g. "Submit bid", "Opening record")."""
+
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section a higher package adds to a role's workspace page."""
+
+    template: str
+
+
+LotLinkProvider = Callable[[Mapping[str, Any], "Actor | None"], list[Link]]
+_lot_link_providers: list[LotLinkProvider] = []
+_workspace_panels: dict[str, list[Panel]] = {}
+
+
+def add_lot_links(provider: LotLinkProvider) -> None:
+    """Let a higher package offer links on every lot row (bidding: bid, opening...)."""
+    if provider not in _lot_link_providers:
+        _lot_link_providers.append(provider)
+
+
+def add_workspace_panel(role: str, panel: Panel) -> None:
+    """Let a higher package add a section to a role's workspace page."""
+    panels = _workspace_panels.setdefault(role, [])
+    if panel not in panels:
+        panels.append(panel)
+
+
+def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
+    """Every provider's links for this lot and viewer."""
+    return [link for provider in _lot_link_providers for link in provider(lot, actor)]
+
+
+def workspace_panels(role: str, actor: Actor | None) -> list[Panel]:
+    """Panels of a role's workspace."""
+    return list(_workspace_panels.get(role, []))
+
+
+def humanize(value: object) -> str:
+    """An enumeration value as an English label: ``open_tender`` → ``Open tender``.
+
+    The label is the message id of its Chinese translation, so ``_(x|humanize)`` shows
+    either language.
+    """
+    text = str(value.value if hasattr(value, "value") else value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def query_with(query: Mapping[str, str], **changes: object) -> str:
+    """The current query string with some parameters replaced (pagination links)."""
+    merged = {**query, **{k: str(v) for k, v in changes.items()}}
+    return urlencode({k: v for k, v in merged.items() if v != ""})

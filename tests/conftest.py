@@ -1,0 +1,143 @@
+"""Fixtures: real services, a fresh migrated PostgreSQL database, the app, a Celery worker.
+
+Pure unit tests use none of these. Anything that talks to a service asks for the
+``settings`` fixture, which starts PostgreSQL, Redis and SeaweedFS if they are not running
+(and stops them at the end), creates a database of its own and migrates it with the real
+``zhaocai migrate`` command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from procurement.settings import Settings
+from tests.services import Services, create_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    """The real services, started if they were not running."""
+    handle = Services()
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that make a subprocess (CLI, worker) use ``settings``."""
+    return {
+        **os.environ,
+        "ZHAOCAI_DATA_DIR": str(settings.data_dir),
+        "ZHAOCAI_DATABASE_URL": settings.database_url,
+        "ZHAOCAI_STORAGE_URL": settings.storage_url,
+        "ZHAOCAI_BROKER_URL": settings.broker_url,
+        "ZHAOCAI_REDIS_URL": settings.redis_url or "",
+        "ZHAOCAI_SECRET_KEY": settings.secret_key.hex(),
+        "ZHAOCAI_BASE_URL": settings.base_url,
+    }
+
+
+def run_cli(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the ``zhaocai`` command against ``settings``' database."""
+    return subprocess.run(
+        [sys.executable, "-m", "zhaocai", *args],
+        env=settings_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for PostgreSQL + SeaweedFS S3 + Redis, with a freshly migrated database."""
+    admin_dsn = services.ensure_postgres()
+    redis_url = services.ensure_redis()
+    s3 = services.ensure_s3()
+    name = f"zhaocai_test_{uuid.uuid4().hex[:8]}"
+    dsn = create_database(admin_dsn, name)
+    data_dir = tmp_path_factory.mktemp("data")
+    base = Settings.from_env({"ZHAOCAI_DATA_DIR": str(data_dir)})
+    result = replace(
+        base,
+        database_url=dsn,
+        storage_url=f"s3://test:test@{s3}/{name.replace('_', '-')}?secure=false",
+        broker_url=f"{redis_url}/1",
+        redis_url=f"{redis_url}/2",
+        secret_key=b"test-secret-key-for-sessions-0123",
+    )
+    run_cli(result, "migrate")
+    return result
+
+
+async def truncate_all() -> None:
+    """Empty every table between tests (PostgreSQL: one TRUNCATE ... CASCADE)."""
+    from zhaocai.wiring import all_tables
+
+    tables = all_tables()
+    names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
+    await tables[0].raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> Litestar:
+    """The application on the test database, emptied before each test."""
+    from zhaocai.app import create_app
+
+    application = create_app(settings)
+    await truncate_all()
+    return application
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client talking to the app in-process (lifespan included)."""
+    async with AsyncTestClient(app=app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def celery_worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process (with beat) on the test broker and database."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "zhaocai.celery_app",
+            "worker",
+            "--beat",
+            "--pool=threads",
+            "--concurrency=4",
+            "--loglevel=INFO",
+            f"--schedule={settings.data_dir / 'beat-schedule'}",
+        ],
+        env=settings_env(settings),
+        cwd=ROOT,
+        stdout=open(settings.data_dir / "worker.log", "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,337 @@
+"""Demo data, so a new installation has something to show.
+
+A city hospital and a school district, suppliers, officials, and projects in every state,
+in Chinese with English text.
+
+Past states are reached through the real services with a clock set in the past, so every
+lot's audit trail and notices are what the platform itself would have produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from procurement.accounts import create_user
+from procurement.calendar import WorkingDayCalendar
+from procurement.clock import CHINA, SYSTEM_CLOCK, FixedClock
+from procurement.credit_code import credit_code_check_char
+from procurement.lifecycle import FailureReason, LotEvent
+from procurement.projects import (
+    LotDraft,
+    ProjectDraft,
+    close_lot_if_due,
+    create_project,
+    publish_project,
+    transition_lot,
+)
+from procurement.results import record_award, record_failure
+from procurement.roles import AccountStatus, Actor, EnterpriseSize, OrganisationKind, Role
+from procurement.settings import Settings
+from procurement.tables import Organisation, User
+
+DEMO_PASSWORD = "zhaocai-demo-2026"  # noqa: S105 - published demo logins, printed by make run
+DEMO_LOGINS: dict[str, Any] = {
+    "password": DEMO_PASSWORD,
+    "users": [
+        ("admin", "admin"),
+        ("purchaser", "hospital"),
+        ("purchaser", "school"),
+        ("bidder", "supplier1"),
+        ("bidder", "supplier2"),
+        ("bidder", "supplier3"),
+        ("custodian", "custodian1"),
+        ("supervisor", "supervisor"),
+    ],
+}
+
+
+def demo_credit_code(serial: int, *, kind: str = "91") -> str:
+    """A valid unified social credit code for demo organisations (check digit computed)."""
+    body = f"{kind}320582{serial:08d}"
+    body = body[:16] + "X"  # 17 characters; the last is a valid charset letter
+    return body + credit_code_check_char(body)
+
+
+@dataclass(frozen=True)
+class _Org:
+    name: str
+    name_en: str
+    kind: OrganisationKind
+    size: EnterpriseSize = EnterpriseSize.LARGE
+
+
+PURCHASERS = [
+    _Org(
+        "张家港市第一人民医院",
+        "Zhangjiagang No. 1 People's Hospital",
+        OrganisationKind.PURCHASING_UNIT,
+    ),
+    _Org(
+        "张家港市教育局（城区学区）",
+        "Zhangjiagang Education Bureau (City School District)",
+        OrganisationKind.PURCHASING_UNIT,
+    ),
+]
+AGENCY = _Org(
+    "苏州中正招标代理有限公司",
+    "Suzhou Zhongzheng Tendering Agency Co., Ltd.",
+    OrganisationKind.AGENCY,
+)
+SUPPLIERS = [
+    _Org(
+        "江苏康华医疗器械有限公司",
+        "Jiangsu Kanghua Medical Devices Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.MEDIUM,
+    ),
+    _Org(
+        "苏州博远信息技术有限公司",
+        "Suzhou Boyuan Information Technology Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.SMALL,
+    ),
+    _Org(
+        "张家港市恒通办公设备有限公司",
+        "Zhangjiagang Hengtong Office Equipment Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.MICRO,
+    ),
+    _Org(
+        "上海华东暖通工程有限公司",
+        "Shanghai East China HVAC Engineering Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.LARGE,
+    ),
+    _Org(
+        "无锡金桥物业服务有限公司",
+        "Wuxi Jinqiao Property Services Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.SMALL,
+    ),
+    _Org(
+        "南京长江建设集团有限公司",
+        "Nanjing Changjiang Construction Group Co., Ltd.",
+        OrganisationKind.SUPPLIER,
+        EnterpriseSize.LARGE,
+    ),
+]
+
+
+async def _organisation(org: _Org, serial: int, now: datetime) -> int:
+    row = Organisation(
+        name=org.name,
+        name_en=org.name_en,
+        kind=org.kind,
+        credit_code=demo_credit_code(
+            serial, kind="12" if org.kind is OrganisationKind.PURCHASING_UNIT else "91"
+        ),
+        enterprise_size=org.size if org.kind is OrganisationKind.SUPPLIER else "",
+        contact_person="王经理",
+        contact_phone="0512-5870 0000",
+        categories="goods,services,works",
+        status="approved",
+        created_at=now,
+    )
+    await row.save()
+    return int(row.id)
+
+
+def _at(days: float, hour: int = 9) -> datetime:
+    """A time ``days`` from today at ``hour`` o'clock China Standard Time."""
+    today = (
+        SYSTEM_CLOCK.now().astimezone(CHINA).replace(hour=hour, minute=0, second=0, microsecond=0)
+    )
+    return today + timedelta(days=days)
+
+
+async def _project(
+    actor: Actor,
+    *,
+    start_days: int,
+    title: str,
+    title_en: str,
+    category: str,
+    method: str,
+    lots: list[tuple[str, str, str]],
+    custody: str = "custodians",
+    reserve: bool = False,
+    description: str = "",
+    description_en: str = "",
+) -> tuple[int, FixedClock]:
+    """Create and publish a project whose timeline began ``start_days`` from today."""
+    clock = FixedClock(_at(start_days, 8))
+    bid_days = 3 if method in {"price_inquiry", "competitive_negotiation"} else 21
+    if method == "price_inquiry":
+        bid_days = 6
+    deadline = _at(start_days + bid_days, 9)
+    calendar = WorkingDayCalendar()
+    deadline = datetime.combine(calendar.next_working_day(deadline.date()), deadline.timetz())
+    draft = ProjectDraft(
+        title=title,
+        title_en=title_en,
+        category=category,
+        method=method,
+        description=description,
+        description_en=description_en,
+        documents_from=_at(start_days, 9),
+        documents_until=_at(start_days + 7, 17),
+        clarification_deadline=None,
+        bid_deadline=deadline,
+        opening_time=deadline,
+        custody_mode=custody,
+        lots=[
+            LotDraft(title=t, title_en=te, budget=b, reserve_price=b if reserve else "")
+            for t, te, b in lots
+        ],
+    )
+    project_id = await create_project(actor, draft, clock=clock)
+    await publish_project(actor, project_id, clock=clock)
+    clock.advance(deadline - clock.now() + timedelta(minutes=1))
+    return project_id, clock
+
+
+async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
+    """Load the demo once; returns False when the database already has users."""
+    if not force and await User.count() > 0:
+        return False
+    now = SYSTEM_CLOCK.now()
+    hospital_id = await _organisation(PURCHASERS[0], 1, now)
+    school_id = await _organisation(PURCHASERS[1], 2, now)
+    await _organisation(AGENCY, 3, now)
+    supplier_ids = [await _organisation(s, 10 + i, now) for i, s in enumerate(SUPPLIERS)]
+
+    async def user(username: str, role: Role, name: str, org: int | None = None) -> Actor:
+        user_id = await create_user(
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=name,
+            organisation_id=org,
+        )
+        return Actor(
+            user_id=user_id, username=username, role=role, organisation_id=org, display_name=name
+        )
+
+    await user("admin", Role.ADMIN, "平台管理员 Admin")
+    hospital = await user("hospital", Role.PURCHASER, "李主任 (医院采购办)", hospital_id)
+    school = await user("school", Role.PURCHASER, "陈老师 (教育局装备科)", school_id)
+    for i, supplier_id in enumerate(supplier_ids, start=1):
+        await user(f"supplier{i}", Role.BIDDER, f"供应商联系人 {i}", supplier_id)
+    for i in range(1, 4):
+        await user(f"custodian{i}", Role.CUSTODIAN, f"密钥保管人 {i}")
+    await user("supervisor", Role.SUPERVISOR, "财政局监督科 Supervisor")
+    pending = Organisation(
+        name="昆山新锐电子科技有限公司",
+        name_en="Kunshan Xinrui Electronics Co., Ltd.",
+        kind=OrganisationKind.SUPPLIER,
+        credit_code=demo_credit_code(99),
+        enterprise_size=EnterpriseSize.SMALL,
+        contact_person="赵女士",
+        contact_phone="0512-5000 1234",
+        categories="goods",
+        status="pending",
+        created_at=now,
+    )
+    await pending.save()
+    from procurement.accounts import hash_password
+
+    await User(
+        username="newsupplier",
+        password_hash=hash_password(DEMO_PASSWORD),
+        display_name="赵女士",
+        role=Role.BIDDER,
+        organisation=pending.id,
+        status=AccountStatus.PENDING,
+        created_at=now,
+    ).save()
+
+    # Open for bids
+    await _project(
+        hospital,
+        start_days=-2,
+        title="医学影像设备采购项目（CT、DR）",
+        title_en="Medical imaging equipment (CT, DR)",
+        category="goods",
+        method="open_tender",
+        description="采购64排CT一台、数字化X射线摄影系统(DR)两台，含安装、培训及五年维保。",
+        description_en="One 64-slice CT scanner and two digital radiography systems, "
+        "including installation, training and five years of maintenance.",
+        lots=[
+            ("64排CT", "64-slice CT scanner", "6800000.00"),
+            ("DR系统两台", "Two DR systems", "2400000.00"),
+        ],
+    )
+    await _project(
+        school,
+        start_days=-1,
+        title="城区中小学计算机教室设备更新",
+        title_en="Computer classroom renewal for city schools",
+        category="goods",
+        method="open_tender",
+        description="为12所学校更新计算机教室，共600台学生机。",
+        description_en="Computer rooms for 12 schools, 600 student PCs.",
+        lots=[("学生计算机600台", "600 student PCs", "2100000.00")],
+    )
+    # Awarded
+    project_id, clock = await _project(
+        hospital,
+        start_days=-70,
+        title="医院物业管理服务（2027年度）",
+        title_en="Hospital property management services (2027)",
+        category="services",
+        method="open_tender",
+        lots=[("物业管理服务", "Property management", "3579000.00")],
+    )
+    from procurement.tables import Lot
+
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None  # noqa: S101
+    await close_lot_if_due(lot.id, clock=clock)
+    await transition_lot(lot.id, LotEvent.OPEN, clock=clock)
+    clock.advance(timedelta(days=2))
+    await transition_lot(lot.id, LotEvent.START_EVALUATION, clock=clock)
+    clock.advance(timedelta(days=3))
+    await record_award(
+        lot.id,
+        supplier_id=supplier_ids[4],
+        award_amount_fen=332_670_00,
+        actor=hospital,
+        clock=clock,
+    )
+    # Failed: too few bids
+    project_id, clock = await _project(
+        school,
+        start_days=-40,
+        title="学区空调设备采购",
+        title_en="Air conditioners for schools",
+        category="goods",
+        method="open_tender",
+        lots=[("教室空调", "Classroom air conditioners", "860000.00")],
+    )
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None  # noqa: S101
+    await close_lot_if_due(lot.id, clock=clock)
+    await record_failure(
+        lot.id,
+        FailureReason.TOO_FEW_BIDS,
+        actor=school,
+        clock=clock,
+        explanation="投标截止时仅有2家供应商投标，不足3家。",
+    )
+    # Works tender, closed and waiting for opening
+    project_id, clock = await _project(
+        school,
+        start_days=-23,
+        title="第三实验小学教学楼改扩建工程施工",
+        title_en="Construction: extension of No. 3 Experimental Primary School",
+        category="works",
+        method="open_tender",
+        reserve=True,
+        lots=[("施工总承包", "General construction contract", "18650000.00")],
+    )
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None  # noqa: S101
+    await close_lot_if_due(lot.id, clock=clock)
+    return True

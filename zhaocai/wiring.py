@@ -1,0 +1,36 @@
+"""What the composition root knows: every package, its tables and its folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.table import Table
+
+import bidding.piccolo_app
+import evaluation.piccolo_app
+import expert_pool.piccolo_app
+import procurement.piccolo_app
+import storage.piccolo_app
+
+APP_CONFIGS = (
+    storage.piccolo_app.APP_CONFIG,
+    procurement.piccolo_app.APP_CONFIG,
+    bidding.piccolo_app.APP_CONFIG,
+    expert_pool.piccolo_app.APP_CONFIG,
+    evaluation.piccolo_app.APP_CONFIG,
+)
+
+
+def all_tables() -> list[type[Table]]:
+    """Every table of every package, in dependency order."""
+    return [table for config in APP_CONFIGS for table in config.table_classes]
+
+
+def package_dirs() -> list[Path]:
+    """Package folders, core first: templates and catalogs of later ones extend it."""
+    import bidding
+    import evaluation
+    import expert_pool
+    import procurement
+
+    return [Path(p.__file__).parent for p in (procurement, bidding, expert_pool, evaluation)]
