@@ -17,7 +17,7 @@ from procurement import audit, events
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
-from procurement.deadlines import Timeline, check_timeline
+from procurement.deadlines import TimeLimits, Timeline, check_timeline
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import (
     FailureReason,
@@ -142,6 +142,7 @@ async def create_project(
     *,
     clock: Clock = SYSTEM_CLOCK,
     calendar: WorkingDayCalendar | None = None,
+    limits: TimeLimits | None = None,
 ) -> int:
     """A purchaser creates a draft project with its lots; returns the project id.
 
@@ -175,7 +176,7 @@ async def create_project(
     calendar = calendar or await load_calendar()
     now = clock.now()
     check_timeline(
-        timeline, category=category, method=method, calendar=calendar, now=now
+        timeline, category=category, method=method, calendar=calendar, now=now, limits=limits
     ).raise_if_invalid()
     if draft.agency_id is not None:
         agency = await Organisation.objects().where(Organisation.id == draft.agency_id).first()
@@ -298,6 +299,7 @@ async def publish_project(
     *,
     clock: Clock = SYSTEM_CLOCK,
     calendar: WorkingDayCalendar | None = None,
+    limits: TimeLimits | None = None,
 ) -> int:
     """Publish a draft project: every lot opens for bids and the tender notice goes out.
 
@@ -321,6 +323,7 @@ async def publish_project(
         method=ProcurementMethod(project.method),
         calendar=calendar,
         now=now,
+        limits=limits,
     ).raise_if_invalid()
     async with transaction(Project._meta.db):
         lots = await Lot.objects().where(Lot.project == project_id).order_by(Lot.number)

@@ -43,6 +43,8 @@ class Settings:
     login_attempts_per_minute: int
     max_upload_mib: int
     timezone: str
+    sweep_seconds: float
+    database_pool_size: int
 
     @property
     def embedded(self) -> bool:
@@ -82,6 +84,8 @@ class Settings:
             login_attempts_per_minute=int(get("LOGIN_ATTEMPTS_PER_MINUTE", "10")),
             max_upload_mib=int(get("MAX_UPLOAD_MIB", "1024")),
             timezone=get("TIMEZONE", "Asia/Shanghai"),
+            sweep_seconds=float(get("SWEEP_SECONDS", "30")),
+            database_pool_size=int(get("DATABASE_POOL_SIZE", "20")),
         )
 
 

@@ -47,6 +47,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "ZHAOCAI_REDIS_URL": settings.redis_url or "",
         "ZHAOCAI_SECRET_KEY": settings.secret_key.hex(),
         "ZHAOCAI_BASE_URL": settings.base_url,
+        "ZHAOCAI_SWEEP_SECONDS": str(settings.sweep_seconds),
     }
 
 
@@ -80,6 +81,10 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
         broker_url=f"{redis_url}/1",
         redis_url=f"{redis_url}/2",
         secret_key=b"test-secret-key-for-sessions-0123",
+        login_attempts_per_minute=100_000,
+        sweep_seconds=2.0,
+        # in-process clients run the app in another event loop: no shared pool
+        database_pool_size=0,
     )
     run_cli(result, "migrate")
     return result

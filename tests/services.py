@@ -104,7 +104,13 @@ class Services:
             weed = shutil.which("weed") or str(BIN_DIR / "weed")
             data = Path(tempfile.mkdtemp(prefix="zhaocai-weed-"))
             self.temp_dirs.append(data)
-            master_port = free_port()
+            # SeaweedFS puts each gRPC port at port + 10000 unless told: name them all
+            ports = {
+                "master.port": free_port(), "master.port.grpc": free_port(),
+                "volume.port": free_port(), "volume.port.grpc": free_port(),
+                "filer.port": free_port(), "filer.port.grpc": free_port(),
+                "s3.port.grpc": free_port(),
+            }
             proc = subprocess.Popen(
                 [
                     weed,
@@ -113,15 +119,13 @@ class Services:
                     f"-s3.port={S3_PORT}",
                     f"-ip={HOST}",
                     f"-ip.bind={HOST}",
-                    f"-master.port={master_port}",
-                    f"-volume.port={free_port()}",
-                    f"-filer.port={free_port()}",
+                    *(f"-{name}={port}" for name, port in ports.items()),
                     "-volume.max=0",
                     "-master.telemetry=false",
                     f"-dir={data}",
                 ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=(data / "weed.log").open("wb"),
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             self.processes.append(proc)

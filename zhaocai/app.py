@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -107,12 +107,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # ARCHITECTURE §10: a pooled PostgreSQL serves list pages ~7x faster than without
-        if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool(max_size=20)
+        pooled = isinstance(engine, PostgresEngine) and settings.database_pool_size > 0
+        if pooled:
+            await engine.start_connection_pool(max_size=settings.database_pool_size)
         try:
             yield
         finally:
-            if isinstance(engine, PostgresEngine):
+            if pooled:
                 await engine.close_connection_pool()
 
     session_auth = SessionAuth[Actor, Any](

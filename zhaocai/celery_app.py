@@ -19,7 +19,6 @@ from zhaocai.broker import transport_options
 from zhaocai.wiring import all_tables
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30.0
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -35,7 +34,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         "enable_utc": True,
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
-            "sweep-deadlines": {"task": "procurement.sweep_deadlines", "schedule": SWEEP_SECONDS},
+            "sweep-deadlines": {"task": "procurement.sweep_deadlines", "schedule": settings.sweep_seconds},
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
         "include": ["procurement.tasks", *_higher_task_modules()],

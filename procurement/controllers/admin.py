@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from procurement import audit
@@ -62,13 +62,17 @@ class AdminController(Controller):
         )
 
     @post("/suppliers/{organisation_id:int}/approve", opt=ADMIN, name="supplier_approve")
-    async def approve(self, request: Request[Any, Any, Any], organisation_id: int) -> Redirect:
+    async def approve(
+        self, request: Request[Any, Any, Any], organisation_id: FromPath[int]
+    ) -> Redirect:
         """Approve a supplier: its users may log in."""
         await decide_supplier(organisation_id, approve=True, actor=require_actor(request))
         return Redirect("/admin?done=approved")
 
     @post("/suppliers/{organisation_id:int}/reject", opt=ADMIN, name="supplier_reject")
-    async def reject(self, request: Request[Any, Any, Any], organisation_id: int) -> Redirect:
+    async def reject(
+        self, request: Request[Any, Any, Any], organisation_id: FromPath[int]
+    ) -> Redirect:
         """Reject a supplier registration."""
         await decide_supplier(organisation_id, approve=False, actor=require_actor(request))
         return Redirect("/admin?done=rejected")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
 
 from procurement.accounts import authenticate
 from procurement.documents import list_documents
@@ -35,12 +36,12 @@ class PublicApiController(Controller):
         return {"total": total, "items": rows}
 
     @get("/notices/{notice_id:int}", opt=PUBLIC, name="api_notice")
-    async def notice(self, notice_id: int) -> dict[str, Any]:
+    async def notice(self, notice_id: FromPath[int]) -> dict[str, Any]:
         """One notice."""
         return await get_notice(notice_id)
 
     @get("/projects/{project_id:int}", opt=PUBLIC, name="api_project")
-    async def project(self, project_id: int) -> dict[str, Any]:
+    async def project(self, project_id: FromPath[int]) -> dict[str, Any]:
         """A published project with its lots and documents."""
         project = await get_project(project_id)
         if project.published_at is None:
@@ -73,7 +74,9 @@ class SessionApiController(Controller):
     path = "/api/session"
 
     @post("/", opt={**PUBLIC, "rate_limited": True}, name="api_login", status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: Credentials) -> dict[str, Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[Credentials]
+    ) -> dict[str, Any]:
         """Start a session for a username and password."""
         actor = await authenticate(data.username, data.password)
         request.clear_session()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from procurement.clock import SYSTEM_CLOCK
@@ -74,7 +75,7 @@ class PortalController(Controller):
         )
 
     @get("/notices/{notice_id:int}", opt=PUBLIC, name="notice")
-    async def notice(self, request: Request[Any, Any, Any], notice_id: int) -> Template:
+    async def notice(self, request: Request[Any, Any, Any], notice_id: FromPath[int]) -> Template:
         """One notice, with its project's lots and documents."""
         row = await get_notice(notice_id)
         lots = await Lot.select().where(Lot.project == row["project_id"]).order_by(Lot.number)
@@ -93,7 +94,7 @@ class PortalController(Controller):
         )
 
     @get("/projects/{project_id:int}", opt=PUBLIC, name="project")
-    async def project(self, request: Request[Any, Any, Any], project_id: int) -> Template:
+    async def project(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Template:
         """A published project: lots, documents, notices and answered questions."""
         project = await get_project(project_id)
         actor = current_actor(request)

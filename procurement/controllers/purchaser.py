@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from procurement.clock import CHINA, SYSTEM_CLOCK
@@ -169,7 +169,7 @@ class PurchaserController(Controller):
         return Redirect(f"/purchaser/projects/{project_id}")
 
     @get("/projects/{project_id:int}", opt=PURCHASER, name="purchaser_project")
-    async def project(self, request: Request[Any, Any, Any], project_id: int) -> Template:
+    async def project(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Template:
         """One project: lots, documents, questions to answer, publication."""
         actor = require_actor(request)
         project = await get_project(project_id)
@@ -200,14 +200,14 @@ class PurchaserController(Controller):
         )
 
     @post("/projects/{project_id:int}/publish", opt=PURCHASER, name="project_publish")
-    async def publish(self, request: Request[Any, Any, Any], project_id: int) -> Redirect:
+    async def publish(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Redirect:
         """Publish the project: lots open for bids, the tender notice appears on the portal."""
         await publish_project(require_actor(request), project_id)
         return Redirect(f"/purchaser/projects/{project_id}?done=published")
 
     @post("/projects/{project_id:int}/cancel", opt=PURCHASER, name="project_cancel")
     async def cancel(
-        self, request: Request[Any, Any, Any], project_id: int, data: FormData
+        self, request: Request[Any, Any, Any], project_id: FromPath[int], data: FormData
     ) -> Redirect:
         """Cancel every open lot, with a public notice giving the reason."""
         await cancel_project(require_actor(request), project_id, form_text(data, "reason"))
@@ -220,7 +220,7 @@ class PurchaserController(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     async def upload(
-        self, request: Request[Any, Any, Any], project_id: int, data: UploadData
+        self, request: Request[Any, Any, Any], project_id: FromPath[int], data: UploadData
     ) -> Redirect:
         """Upload one tender document (streamed into the object store)."""
         upload = data.get("file")
@@ -238,7 +238,7 @@ class PurchaserController(Controller):
 
     @post("/questions/{question_id:int}/answer", opt=PURCHASER, name="question_answer")
     async def answer(
-        self, request: Request[Any, Any, Any], question_id: int, data: FormData
+        self, request: Request[Any, Any, Any], question_id: FromPath[int], data: FormData
     ) -> Redirect:
         """Answer a question; the answer is published to all as a clarification."""
         notice_id = await answer_question(

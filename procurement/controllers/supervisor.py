@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from procurement.audit import verify_audit_log
@@ -80,7 +81,9 @@ class SupervisorController(Controller):
         )
 
     @get("/projects/{project_id:int}/downloads", opt=SUPERVISOR, name="supervisor_downloads")
-    async def downloads(self, request: Request[Any, Any, Any], project_id: int) -> Template:
+    async def downloads(
+        self, request: Request[Any, Any, Any], project_id: FromPath[int]
+    ) -> Template:
         """Who downloaded a project's documents (supervisors may see it at any time)."""
         project = await get_project(project_id)
         rows = await list_downloads(require_actor(request), project_id)

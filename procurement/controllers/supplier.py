@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Stream, Template
 
 from procurement.documents import open_document
@@ -81,7 +81,7 @@ class SupplierController(Controller):
         opt=roles(Role.BIDDER, Role.PURCHASER, Role.SUPERVISOR, Role.EXPERT, Role.ADMIN),
         name="document_download",
     )
-    async def download(self, request: Request[Any, Any, Any], document_id: int) -> Stream:
+    async def download(self, request: Request[Any, Any, Any], document_id: FromPath[int]) -> Stream:
         """Stream a tender document; a supplier's download is recorded (secretly)."""
         document, chunks = await open_document(
             require_actor(request), document_id, store=request.app.state.object_store
@@ -99,7 +99,7 @@ class SupplierController(Controller):
 
     @post("/projects/{project_id:int}/questions", opt=roles(Role.BIDDER), name="question_ask")
     async def ask(
-        self, request: Request[Any, Any, Any], project_id: int, data: FormData
+        self, request: Request[Any, Any, Any], project_id: FromPath[int], data: FormData
     ) -> Redirect:
         """Ask a question on the tender documents (anonymous to other suppliers)."""
         await ask_question(require_actor(request), project_id, form_text(data, "text"))
