@@ -29,55 +29,91 @@ def credit_code(serial: int | None = None) -> str:
     return body + credit_code_check_char(body)
 
 
-async def organisation(kind: OrganisationKind, name: str = "", *,
-                       size: EnterpriseSize = EnterpriseSize.SMALL,
-                       status: str = "approved") -> int:
+async def organisation(
+    kind: OrganisationKind,
+    name: str = "",
+    *,
+    size: EnterpriseSize = EnterpriseSize.SMALL,
+    status: str = "approved",
+) -> int:
     """Create an organisation; returns its id."""
     org = Organisation(
-        name=name or f"{kind.value} {next(_serial)}", kind=kind, credit_code=credit_code(),
-        enterprise_size=size if kind is OrganisationKind.SUPPLIER else "", status=status,
+        name=name or f"{kind.value} {next(_serial)}",
+        kind=kind,
+        credit_code=credit_code(),
+        enterprise_size=size if kind is OrganisationKind.SUPPLIER else "",
+        status=status,
         created_at=SYSTEM_CLOCK.now(),
     )
     await org.save()
     return int(org.id)
 
 
-async def actor(role: Role, *, organisation_id: int | None = None,
-                username: str | None = None) -> Actor:
+async def actor(
+    role: Role, *, organisation_id: int | None = None, username: str | None = None
+) -> Actor:
     """Create an active user of ``role`` (with an organisation where the role needs one)."""
     if organisation_id is None and role in {Role.PURCHASER, Role.BIDDER}:
-        kind = OrganisationKind.PURCHASING_UNIT if role is Role.PURCHASER else \
-            OrganisationKind.SUPPLIER
+        kind = (
+            OrganisationKind.PURCHASING_UNIT
+            if role is Role.PURCHASER
+            else OrganisationKind.SUPPLIER
+        )
         organisation_id = await organisation(kind)
     username = username or f"{role.value}{next(_serial)}"
-    user_id = await create_user(username=username, password=PASSWORD, role=role,
-                                display_name=username, organisation_id=organisation_id)
-    return Actor(user_id=user_id, username=username, role=role,
-                 organisation_id=organisation_id, display_name=username)
+    user_id = await create_user(
+        username=username,
+        password=PASSWORD,
+        role=role,
+        display_name=username,
+        organisation_id=organisation_id,
+    )
+    return Actor(
+        user_id=user_id,
+        username=username,
+        role=role,
+        organisation_id=organisation_id,
+        display_name=username,
+    )
 
 
 def local(days: float, hour: int = 10) -> datetime:
     """A time ``days`` from now at ``hour`` China Standard Time."""
-    base = SYSTEM_CLOCK.now().astimezone(CHINA).replace(hour=hour, minute=0, second=0,
-                                                        microsecond=0)
+    base = (
+        SYSTEM_CLOCK.now().astimezone(CHINA).replace(hour=hour, minute=0, second=0, microsecond=0)
+    )
     return base + timedelta(days=days)
 
 
-def draft(*, deadline: datetime, title: str = "测试项目 Test project", method: str = "open_tender",
-          category: str = "goods", budgets: tuple[str, ...] = ("1000000.00",),
-          custody_mode: str = "custodians", documents_days: int = 21) -> ProjectDraft:
+def draft(
+    *,
+    deadline: datetime,
+    title: str = "测试项目 Test project",
+    method: str = "open_tender",
+    category: str = "goods",
+    budgets: tuple[str, ...] = ("1000000.00",),
+    custody_mode: str = "custodians",
+    documents_days: int = 21,
+) -> ProjectDraft:
     """A valid draft whose bid deadline is ``deadline``."""
     start = deadline - timedelta(days=documents_days)
     return ProjectDraft(
-        title=title, title_en="Test project", category=category, method=method,
-        documents_from=start, documents_until=start + timedelta(days=7),
-        bid_deadline=deadline, opening_time=deadline, custody_mode=custody_mode,
+        title=title,
+        title_en="Test project",
+        category=category,
+        method=method,
+        documents_from=start,
+        documents_until=start + timedelta(days=7),
+        bid_deadline=deadline,
+        opening_time=deadline,
+        custody_mode=custody_mode,
         lots=[LotDraft(title=f"标段 {i}", budget=b) for i, b in enumerate(budgets, start=1)],
     )
 
 
-async def published_project(purchaser: Actor, *, deadline: datetime | None = None,
-                            **kwargs: Any) -> int:
+async def published_project(
+    purchaser: Actor, *, deadline: datetime | None = None, **kwargs: Any
+) -> int:
     """Create and publish a project (published "in the past" when the deadline is near)."""
     deadline = deadline or local(30)
     project_draft = draft(deadline=deadline, **kwargs)
@@ -87,13 +123,18 @@ async def published_project(purchaser: Actor, *, deadline: datetime | None = Non
     return project_id
 
 
-async def login(client: AsyncTestClient[Litestar], username: str,
-                password: str = PASSWORD) -> None:
+async def login(client: AsyncTestClient[Litestar], username: str, password: str = PASSWORD) -> None:
     """Log a client in through the real login form (CSRF token included)."""
     await client.get("/login")
-    response = await client.post("/login", data={
-        "username": username, "password": password,
-        "_csrf_token": client.cookies.get("zc_csrf", "")}, follow_redirects=False)
+    response = await client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "_csrf_token": client.cookies.get("zc_csrf", ""),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 302, response.text
 
 

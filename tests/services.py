@@ -106,10 +106,15 @@ class Services:
             self.temp_dirs.append(data)
             # SeaweedFS puts each gRPC port at port + 10000 unless told: name them all
             ports = {
-                "master.port": free_port(), "master.port.grpc": free_port(),
-                "volume.port": free_port(), "volume.port.grpc": free_port(),
-                "filer.port": free_port(), "filer.port.grpc": free_port(),
+                "master.port": free_port(),
+                "master.port.grpc": free_port(),
+                "volume.port": free_port(),
+                "volume.port.grpc": free_port(),
+                "filer.port": free_port(),
+                "filer.port.grpc": free_port(),
                 "s3.port.grpc": free_port(),
+                "s3.port.iceberg": free_port(),
+                "s3.port.lance": free_port(),
             }
             proc = subprocess.Popen(
                 [
@@ -120,7 +125,9 @@ class Services:
                     f"-ip={HOST}",
                     f"-ip.bind={HOST}",
                     *(f"-{name}={port}" for name, port in ports.items()),
-                    "-volume.max=0",
+                    # small volumes, many of them: every bucket (collection) takes 7
+                    "-volume.max=2000",
+                    "-master.volumeSizeLimitMB=256",
                     "-master.telemetry=false",
                     f"-dir={data}",
                 ],
@@ -170,7 +177,7 @@ def _wait_for_s3_ready(endpoint: str, seconds: float = 60) -> None:
     """The S3 port opens before the filer is ready; wait until a bucket can be made."""
     from minio import Minio
 
-    client = Minio(endpoint, access_key="any", secret_key="any", secure=False)  # noqa: S106
+    client = Minio(endpoint, access_key="any", secret_key="any", secure=False)
     probe = f"ready-{uuid.uuid4().hex[:8]}"
     deadline = time.monotonic() + seconds
     last: Exception | None = None
@@ -179,7 +186,7 @@ def _wait_for_s3_ready(endpoint: str, seconds: float = 60) -> None:
             client.make_bucket(probe)
             client.remove_bucket(probe)
             return
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception as exc:
             last = exc
             time.sleep(0.5)
     raise RuntimeError(f"SeaweedFS S3 at {endpoint} never became ready: {last}")

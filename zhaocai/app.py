@@ -10,13 +10,14 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.logging.config import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -181,6 +182,9 @@ def create_app(
             render_plugins=[SwaggerRenderPlugin()],
         ),
         request_max_body_size=16 * 1024 * 1024,
+        logging_config=LoggingConfig(
+            log_exceptions="always", disable_stack_trace={401, 403, 404, 405, 409, 429}
+        ),
         debug=False,
     )
 

@@ -34,7 +34,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         "enable_utc": True,
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
-            "sweep-deadlines": {"task": "procurement.sweep_deadlines", "schedule": settings.sweep_seconds},
+            "sweep-deadlines": {
+                "task": "procurement.sweep_deadlines",
+                "schedule": settings.sweep_seconds,
+            },
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
         "include": ["procurement.tasks", *_higher_task_modules()],

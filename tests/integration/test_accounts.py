@@ -18,10 +18,16 @@ pytestmark = pytest.mark.integration
 
 def registration(**overrides: str) -> dict[str, str]:
     form = {
-        "company_name": "苏州测试科技有限公司", "credit_code": credit_code(),
-        "enterprise_size": "small", "contact_person": "张三", "contact_phone": "0512-1234",
-        "email": "zhang@example.com", "username": "newsupplier", "password": PASSWORD,
-        "password2": PASSWORD, "categories": "goods",
+        "company_name": "苏州测试科技有限公司",
+        "credit_code": credit_code(),
+        "enterprise_size": "small",
+        "contact_person": "张三",
+        "contact_phone": "0512-1234",
+        "email": "zhang@example.com",
+        "username": "newsupplier",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        "categories": "goods",
     }
     form.update(overrides)
     return form
@@ -33,14 +39,14 @@ async def register(client: AsyncTestClient[Litestar], **overrides: str) -> int:
     return response.status_code
 
 
-async def test_supplier_registers_and_waits_for_approval(
-        client: AsyncTestClient[Litestar]) -> None:
+async def test_supplier_registers_and_waits_for_approval(client: AsyncTestClient[Litestar]) -> None:
     assert await register(client) == 201
     org = await Organisation.objects().where(Organisation.name == "苏州测试科技有限公司").first()
     assert org is not None and org.status == "pending"
     await client.get("/login")
-    response = await client.post("/login", data={"username": "newsupplier",
-                                                 "password": PASSWORD, **csrf(client)})
+    response = await client.post(
+        "/login", data={"username": "newsupplier", "password": PASSWORD, **csrf(client)}
+    )
     assert response.status_code == 403
     assert "waiting for approval" in response.text
 
@@ -53,8 +59,9 @@ async def test_approved_supplier_can_log_in(client: AsyncTestClient[Litestar]) -
     await login(client, admin.username)
     pending_page = await client.get("/admin")
     assert "苏州测试科技有限公司" in pending_page.text
-    response = await client.post(f"/admin/suppliers/{org.id}/approve", data=csrf(client),
-                                 follow_redirects=False)
+    response = await client.post(
+        f"/admin/suppliers/{org.id}/approve", data=csrf(client), follow_redirects=False
+    )
     assert response.status_code == 302
     await client.post("/logout", data=csrf(client))
     await login(client, "newsupplier")
@@ -63,24 +70,27 @@ async def test_approved_supplier_can_log_in(client: AsyncTestClient[Litestar]) -
     assert "苏州测试科技有限公司" in page.text
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("credit_code", "91350100M000100Y44", "check digit"),
-    ("credit_code", "91350100M000100Y4", "18 characters"),
-    ("credit_code", "91350100M00010OY43", "not allowed"),
-    ("password", "short", "at least 10"),
-    ("username", "a b", "username must be"),
-    ("enterprise_size", "huge", "enterprise size"),
-    ("company_name", "  ", "company name is required"),
-    ("email", "not-an-email", "e-mail"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("credit_code", "91350100M000100Y44", "check digit"),
+        ("credit_code", "91350100M000100Y4", "18 characters"),
+        ("credit_code", "91350100M00010OY43", "not allowed"),
+        ("password", "short", "at least 10"),
+        ("username", "a b", "username must be"),
+        ("enterprise_size", "huge", "enterprise size"),
+        ("company_name", "  ", "company name is required"),
+        ("email", "not-an-email", "e-mail"),
+    ],
+)
 async def test_bad_registration_is_refused_and_nothing_is_written(
-        client: AsyncTestClient[Litestar], field: str, value: str, message: str) -> None:
+    client: AsyncTestClient[Litestar], field: str, value: str, message: str
+) -> None:
     overrides = {field: value}
     if field == "password":
         overrides["password2"] = value
     await client.get("/register")
-    response = await client.post("/register",
-                                 data={**registration(**overrides), **csrf(client)})
+    response = await client.post("/register", data={**registration(**overrides), **csrf(client)})
     assert response.status_code == 400
     assert message in response.text
     assert await Organisation.count() == 0
@@ -88,7 +98,8 @@ async def test_bad_registration_is_refused_and_nothing_is_written(
 
 
 async def test_duplicate_credit_code_and_username_are_refused(
-        client: AsyncTestClient[Litestar]) -> None:
+    client: AsyncTestClient[Litestar],
+) -> None:
     code = credit_code()
     assert await register(client, credit_code=code) == 201
     assert await register(client, credit_code=code, username="other") == 409
@@ -97,13 +108,14 @@ async def test_duplicate_credit_code_and_username_are_refused(
 
 
 async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
-        client: AsyncTestClient[Litestar]) -> None:
+    client: AsyncTestClient[Litestar],
+) -> None:
     user = await actor(Role.PURCHASER)
     await client.get("/login")
     for username in (user.username, "nobody"):
-        response = await client.post("/login", data={"username": username,
-                                                     "password": "wrong-password",
-                                                     **csrf(client)})
+        response = await client.post(
+            "/login", data={"username": username, "password": "wrong-password", **csrf(client)}
+        )
         assert response.status_code == 403
         assert "wrong username or password" in response.text
 
@@ -113,8 +125,7 @@ async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> Non
     await login(client, user.username)
     assert (await client.get("/supervisor")).status_code == 200
     await client.post("/logout", data=csrf(client))
-    page = await client.get("/supervisor", headers={"accept": "text/html"},
-                            follow_redirects=False)
+    page = await client.get("/supervisor", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 302
     assert page.headers["location"] == "/login?next=/supervisor"
     api = await client.get("/api/session")
@@ -124,15 +135,14 @@ async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> Non
 async def test_form_without_csrf_token_is_refused(client: AsyncTestClient[Litestar]) -> None:
     user = await actor(Role.ADMIN)
     await login(client, user.username)
-    response = await client.post("/admin/holidays", data={"day": "2027-01-01",
-                                                          "kind": "holiday"})
+    response = await client.post("/admin/holidays", data={"day": "2027-01-01", "kind": "holiday"})
     assert response.status_code == 403
 
 
 async def test_login_attempts_are_rate_limited(settings: Settings) -> None:
-    from zhaocai.app import create_app
-
     import redis
+
+    from zhaocai.app import create_app
 
     assert settings.redis_url is not None
     isolated = settings.redis_url.rsplit("/", 1)[0] + "/3"
@@ -142,8 +152,9 @@ async def test_login_attempts_are_rate_limited(settings: Settings) -> None:
         await client.get("/login")
         statuses = []
         for _ in range(5):
-            response = await client.post("/login", data={"username": "x", "password": "y",
-                                                         **csrf(client)})
+            response = await client.post(
+                "/login", data={"username": "x", "password": "y", **csrf(client)}
+            )
             statuses.append(response.status_code)
     assert statuses[:3] == [403, 403, 403]
     assert statuses[3:] == [429, 429]
