@@ -42,7 +42,8 @@ async def register(client: AsyncTestClient[Litestar], **overrides: str) -> int:
 async def test_supplier_registers_and_waits_for_approval(client: AsyncTestClient[Litestar]) -> None:
     assert await register(client) == 201
     org = await Organisation.objects().where(Organisation.name == "苏州测试科技有限公司").first()
-    assert org is not None and org.status == "pending"
+    assert org is not None
+    assert org.status == "pending"
     await client.get("/login")
     response = await client.post(
         "/login", data={"username": "newsupplier", "password": PASSWORD, **csrf(client)}

@@ -38,7 +38,8 @@ async def test_publishing_opens_every_lot_and_puts_the_notice_on_the_portal(
     assert [lot["status"] for lot in lots] == ["published", "published"]
     assert sorted(lot["budget_fen"] for lot in lots) == [10_000_000, 25_000_050]
     project = await Project.objects().where(Project.id == project_id).first()
-    assert project is not None and project.budget_fen == 35_000_050
+    assert project is not None
+    assert project.budget_fen == 35_000_050
     page = await client.get("/notices", params={"q": "医用耗材"})
     assert "医用耗材采购" in page.text
     assert (await client.get("/notices", params={"q": "nothing-like-this"})).text.count(
@@ -123,7 +124,8 @@ async def test_deadline_closing_is_idempotent_and_waits_for_the_deadline(app: Li
     assert await close_due_lots(clock=after) == []
     assert await close_lot_if_due(lot.id, clock=after) is False
     refreshed = await Lot.objects().where(Lot.id == lot.id).first()
-    assert refreshed is not None and refreshed.status == LotStatus.BIDDING_CLOSED
+    assert refreshed is not None
+    assert refreshed.status == LotStatus.BIDDING_CLOSED
     closings = await AuditEntry.count().where(AuditEntry.action == "lot.close_bidding")
     assert closings == 1
 
@@ -146,7 +148,9 @@ async def test_cancellation_needs_a_reason_and_publishes_a_notice(
     assert done.status_code == 302
     assert await Notice.count().where(Notice.kind == "cancellation") == 1
     lot = await Lot.objects().where(Lot.project == project_id).first()
-    assert lot is not None and lot.status == "cancelled" and lot.failure_reason == "CANCELLED"
+    assert lot is not None
+    assert lot.status == "cancelled"
+    assert lot.failure_reason == "CANCELLED"
 
 
 async def test_new_project_form_creates_a_draft_with_lots(
