@@ -154,6 +154,7 @@ def render(
         "lot_links": lot_links,
         "workspace_panels": workspace_panels,
         "query_with": query_with,
+        "flash_message": flash_message,
     }
     full.update(context or {})
     response = Template(template_name=template, context=full, status_code=status_code)
@@ -312,6 +313,22 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
 def workspace_panels(role: str, actor: Actor | None) -> list[Panel]:
     """Panels of a role's workspace."""
     return list(_workspace_panels.get(role, []))
+
+
+#: What a ``?done=`` code after a redirect tells the user (message ids, translated).
+FLASH_MESSAGES = {
+    "approved": "The supplier is approved and may log in now.",
+    "rejected": "The registration is rejected.",
+    "calendar": "The calendar is updated.",
+    "published": "The tender notice is published on the portal.",
+    "uploaded": "The document is uploaded.",
+    "cancelled": "The procurement is cancelled and the notice published.",
+}
+
+
+def flash_message(code: str) -> str:
+    """The message for a ``done`` code, or an empty string for an unknown one."""
+    return FLASH_MESSAGES.get(code, "")
 
 
 def humanize(value: object) -> str:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,5 +207,7 @@ def create_database(admin_dsn: str, name: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(_create())
+    # its own thread: a caller may already run an event loop (Playwright's sync API does)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _create()).result()
     return admin_dsn.rsplit("/", 1)[0] + "/" + name

@@ -52,6 +52,29 @@ def parse_local_datetime(value: str, field: str, *, required: bool = True) -> da
     return parsed.replace(tzinfo=CHINA) if parsed.tzinfo is None else parsed
 
 
+def lot_rows(form: dict[str, Any]) -> list[dict[str, str]]:
+    """The lot rows of the form as entered (one empty row for a new form)."""
+    columns = {
+        name: form_list(form, f"lot_{name}")
+        for name in ("title", "budget", "reserve_price", "ceiling_price")
+    }
+    count = max(1, *(len(values) for values in columns.values()))
+
+    def cell(name: str, index: int) -> str:
+        values = columns[name]
+        return values[index] if index < len(values) else ""
+
+    return [
+        {
+            "title": cell("title", i),
+            "budget": cell("budget", i),
+            "reserve": cell("reserve_price", i),
+            "ceiling": cell("ceiling_price", i),
+        }
+        for i in range(count)
+    ]
+
+
 def draft_from_form(form: dict[str, Any]) -> ProjectDraft:
     """Read the new-project form (lots as repeated fields) into a draft."""
     titles = form_list(form, "lot_title")
@@ -141,6 +164,7 @@ class PurchaserController(Controller):
             "purchaser/project_form.html",
             {
                 "form": {},
+                "lot_rows": lot_rows({}),
                 "ProjectCategory": ProjectCategory,
                 "ProcurementMethod": ProcurementMethod,
             },
@@ -159,6 +183,7 @@ class PurchaserController(Controller):
                 "purchaser/project_form.html",
                 {
                     "form": form,
+                    "lot_rows": lot_rows(data),
                     "error": str(exc),
                     "error_field": getattr(exc, "field", None),
                     "ProjectCategory": ProjectCategory,
