@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,10 +40,9 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 @pytest.fixture
-def database(settings: Settings) -> Iterator[None]:
+def database(settings: Settings) -> None:
     bind_engine(engine_for(settings.database_url), all_tables())
     run_async(truncate_all())
-    yield
 
 
 def log_in(page: Page, base: str, username: str) -> None:
