@@ -169,8 +169,8 @@ NOTICE_COLUMNS = (
     Notice.project.code.as_alias("project_code"),
     Notice.project.category.as_alias("category"),
     Notice.project.method.as_alias("method"),
-    Notice.project.purchaser.name.as_alias("purchaser_name"),
-    Notice.project.purchaser.name_en.as_alias("purchaser_name_en"),
+    Notice.project.purchaser.name.as_alias("purchaser_name"),  # type: ignore[union-attr]  # two-level join
+    Notice.project.purchaser.name_en.as_alias("purchaser_name_en"),  # type: ignore[union-attr]  # two-level join
 )
 
 

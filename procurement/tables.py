@@ -6,6 +6,8 @@ timezone-aware. Enumerated values are stored as their ``StrEnum`` value strings.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from piccolo.columns import (
     BigInt,
     Boolean,
@@ -27,6 +29,9 @@ class Organisation(Table, tablename="organisation"):
     admin's approval after self-registration.
     """
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     name = Varchar(length=200)
     name_en = Varchar(length=200, default="")
     kind = Varchar(length=20, index=True)
@@ -43,6 +48,9 @@ class Organisation(Table, tablename="organisation"):
 class User(Table, tablename="app_user"):
     """A person who logs in; one role each, as the separation of duties requires."""
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     username = Varchar(length=60, unique=True)
     password_hash = Varchar(length=200)
     display_name = Varchar(length=100)
@@ -58,6 +66,9 @@ class User(Table, tablename="app_user"):
 
 class Project(Table, tablename="project"):
     """A procurement project (采购项目) of one purchasing unit, with its timeline."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
 
     code = Varchar(length=40, unique=True)
     title = Varchar(length=300)
@@ -84,6 +95,9 @@ class Project(Table, tablename="project"):
 class Lot(Table, tablename="lot"):
     """A lot (标段/包) of a project: the unit that is bid on, opened, evaluated and awarded."""
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     project = ForeignKey(references=Project, index=True)
     number = Integer()
     title = Varchar(length=300)
@@ -106,6 +120,9 @@ class Lot(Table, tablename="lot"):
 class Notice(Table, tablename="notice"):
     """A public notice (公告): tender, change/clarification, award, failure or cancellation."""
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     project = ForeignKey(references=Project, index=True)
     lot = ForeignKey(references=Lot, null=True)
     kind = Varchar(length=20, index=True)
@@ -118,6 +135,9 @@ class Notice(Table, tablename="notice"):
 
 class TenderDocument(Table, tablename="tender_document"):
     """A file of the tender documents (招标文件), stored in the object store."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
 
     project = ForeignKey(references=Project, index=True)
     filename = Varchar(length=255)
@@ -132,6 +152,9 @@ class TenderDocument(Table, tablename="tender_document"):
 class DocumentDownload(Table, tablename="document_download"):
     """Who downloaded which tender document; secret until the bid deadline (seed 004)."""
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     document = ForeignKey(references=TenderDocument, index=True)
     user = ForeignKey(references=User)
     organisation = ForeignKey(references=Organisation, null=True)
@@ -140,6 +163,9 @@ class DocumentDownload(Table, tablename="document_download"):
 
 class Question(Table, tablename="question"):
     """A supplier's question on the tender documents; the asker stays anonymous to others."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
 
     project = ForeignKey(references=Project, index=True)
     asked_by = ForeignKey(references=User)
@@ -152,6 +178,9 @@ class Question(Table, tablename="question"):
 
 class AuditEntry(Table, tablename="audit_entry"):
     """One link of the append-only, hash-chained audit log (ARCHITECTURE §7)."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
 
     seq = BigInt(unique=True)
     at = Timestamptz()
@@ -168,6 +197,9 @@ class AuditEntry(Table, tablename="audit_entry"):
 class HolidayOverride(Table, tablename="holiday_override"):
     """An admin's correction of the working-day calendar for a date (ARCHITECTURE §2)."""
 
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
     day = Date(unique=True)
     is_working_day = Boolean()
     note = Varchar(length=200, default="")
@@ -175,6 +207,9 @@ class HolidayOverride(Table, tablename="holiday_override"):
 
 class Notification(Table, tablename="notification"):
     """A message to a user: shown in the workspace and sent by the notifier (outbox)."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
 
     user = ForeignKey(references=User, index=True)
     kind = Varchar(length=40)

@@ -107,7 +107,7 @@ class ObjectStore(Protocol):
         """Remove an object (refused for write-once objects)."""
         ...
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects whose key starts with ``prefix``."""
         ...
 

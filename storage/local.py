@@ -120,7 +120,7 @@ class LocalObjectStore:
             raise WriteOnceViolation(f"object {key} is write-once")
         path.unlink()
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects under ``prefix``, sorted by key."""
         keys = sorted(
             str(p.relative_to(self.root))

@@ -13,6 +13,7 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO, cast
 
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, ComposeSource
@@ -93,7 +94,7 @@ class S3ObjectStore:
         result = self.client.put_object(
             self.bucket,
             key,
-            _IteratorReader(chunks),
+            cast("BinaryIO", _IteratorReader(chunks)),
             length=-1,
             part_size=PUT_PART_SIZE,
             content_type=content_type,
@@ -153,7 +154,7 @@ class S3ObjectStore:
                 raise WriteOnceViolation(f"object {key} is under retention") from exc
             raise
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects under ``prefix`` (upload parts excluded)."""
         for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
             name = str(item.object_name)
@@ -200,7 +201,11 @@ class S3ObjectStore:
         chunks = [data] if isinstance(data, bytes) else data
         key = self._part_key(upload_id, number)
         result = self.client.put_object(
-            self.bucket, key, _IteratorReader(chunks), length=-1, part_size=PUT_PART_SIZE
+            self.bucket,
+            key,
+            cast("BinaryIO", _IteratorReader(chunks)),
+            length=-1,
+            part_size=PUT_PART_SIZE,
         )
         size = int(self.client.stat_object(self.bucket, key).size or 0)
         return PartInfo(number=number, size=size, etag=str(result.etag))

@@ -140,4 +140,4 @@ async def login(client: AsyncTestClient[Litestar], username: str, password: str 
 
 def csrf(client: AsyncTestClient[Litestar]) -> dict[str, str]:
     """The CSRF form field for the client's current token."""
-    return {"_csrf_token": client.cookies.get("zc_csrf", "")}
+    return {"_csrf_token": client.cookies.get("zc_csrf") or ""}

@@ -108,14 +108,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # ARCHITECTURE §10: a pooled PostgreSQL serves list pages ~7x faster than without
-        pooled = isinstance(engine, PostgresEngine) and settings.database_pool_size > 0
-        if pooled:
-            await engine.start_connection_pool(max_size=settings.database_pool_size)
+        if not isinstance(engine, PostgresEngine) or settings.database_pool_size <= 0:
+            yield
+            return
+        await engine.start_connection_pool(max_size=settings.database_pool_size)
         try:
             yield
         finally:
-            if pooled:
-                await engine.close_connection_pool()
+            await engine.close_connection_pool()
 
     session_auth = SessionAuth[Actor, Any](
         retrieve_user_handler=_retrieve_actor,

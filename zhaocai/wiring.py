@@ -33,4 +33,4 @@ def package_dirs() -> list[Path]:
     import expert_pool
     import procurement
 
-    return [Path(p.__file__).parent for p in (procurement, bidding, expert_pool, evaluation)]
+    return [Path(str(p.__file__)).parent for p in (procurement, bidding, expert_pool, evaluation)]

@@ -93,6 +93,7 @@ def draft_from_form(form: dict[str, Any]) -> ProjectDraft:
         parse_local_datetime(form_text(form, "opening_time"), "opening_time", required=False)
         or bid_deadline
     )
+    assert opening is not None  # noqa: S101 - falls back to the required bid deadline
     assert documents_from is not None  # noqa: S101 - required=True never returns None
     assert documents_until is not None  # noqa: S101
     assert bid_deadline is not None  # noqa: S101

@@ -38,7 +38,7 @@ class SupervisorController(Controller):
                 Lot.project.id.as_alias("project_id"),
                 Lot.project.code.as_alias("code"),
                 Lot.project.title.as_alias("project_title"),
-                Lot.project.purchaser.name.as_alias("purchaser"),
+                Lot.project.purchaser.name.as_alias("purchaser"),  # type: ignore[union-attr]  # two-level join
                 Lot.project.bid_deadline.as_alias("bid_deadline"),
             )
             .order_by(Lot.project.bid_deadline, ascending=False)

@@ -46,8 +46,8 @@ class SupplierController(Controller):
         downloads = (
             await DocumentDownload.select(
                 DocumentDownload.document.filename.as_alias("filename"),
-                DocumentDownload.document.project.id.as_alias("project_id"),
-                DocumentDownload.document.project.title.as_alias("project_title"),
+                DocumentDownload.document.project.id.as_alias("project_id"),  # type: ignore[union-attr]  # two-level join
+                DocumentDownload.document.project.title.as_alias("project_title"),  # type: ignore[union-attr]  # two-level join
                 DocumentDownload.downloaded_at,
             )
             .where(DocumentDownload.organisation == actor.organisation_id)

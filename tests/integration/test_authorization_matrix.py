@@ -62,7 +62,7 @@ PUBLIC_ROUTES = {
 
 def all_routes(app: Litestar) -> list[tuple[str, str, Any]]:
     """(method, path, handler) for every HTTP route except static files and the schema."""
-    found = []
+    found: list[tuple[str, str, Any]] = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or route.path.startswith(("/static", "/schema")):
             continue

@@ -75,7 +75,7 @@ async def test_empty_upload_is_refused_and_leaves_nothing(
     assert await upload(client, project_id, "empty.pdf", b"") == 400
     assert await TenderDocument.count() == 0
     store = client.app.state.object_store
-    keys = [info.key for info in store.list(f"tender-documents/{project_id}/")]
+    keys = [info.key for info in store.list_objects(f"tender-documents/{project_id}/")]
     assert not [key for key in keys if key.endswith("/empty.pdf")]
 
 
