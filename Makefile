@@ -27,9 +27,12 @@ lint: install
 types: install
 	$(BIN)/mypy
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event
+# loop running in the main thread, which the async tests' loop cannot share.
 test: install lint types
 	$(BIN)/python -m tests.setup_machine
-	$(BIN)/pytest -p no:cacheprovider -q
+	$(BIN)/pytest -p no:cacheprovider -q -m "not e2e"
+	$(BIN)/pytest -p no:cacheprovider -q -m e2e
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
