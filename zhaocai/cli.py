@@ -122,6 +122,11 @@ def run(host: str, port: int) -> None:
         click.echo(f"    {role:<12} {username}")
     click.echo("  Press Ctrl+C to stop.")
     click.echo("")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a process manager stops us like Ctrl+C does
     try:
         while web.poll() is None and worker.poll() is None:
             time.sleep(0.5)
