@@ -55,7 +55,7 @@ def test_migrations_demo_data_and_audit_chain_on_sqlite(tmp_path: Path) -> None:
 
 def test_run_serves_the_portal_and_its_beat_closes_due_lots(tmp_path: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "zhaocai", "run", "--port", str(port)],
         env=embedded_env(tmp_path),
         cwd=ROOT,
