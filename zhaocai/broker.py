@@ -10,13 +10,14 @@ from procurement.settings import Settings
 def filesystem_transport_options(settings: Settings) -> dict[str, Any]:
     """One folder shared by producers and consumers: a broker that needs no server."""
     folder = settings.filesystem_broker_dir
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        "control_folder": str(folder / "control"),
     }
 
 
