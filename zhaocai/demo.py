@@ -15,12 +15,13 @@ from typing import Any
 
 from procurement.accounts import create_user
 from procurement.calendar import WorkingDayCalendar
-from procurement.clock import CHINA, SYSTEM_CLOCK, FixedClock
+from procurement.clock import CHINA, SYSTEM_CLOCK, Clock, FixedClock
 from procurement.credit_code import credit_code_check_char
 from procurement.lifecycle import FailureReason, LotEvent
 from procurement.projects import (
     LotDraft,
     ProjectDraft,
+    cancel_project,
     close_lot_if_due,
     create_project,
     publish_project,
@@ -138,16 +139,31 @@ async def _organisation(org: _Org, serial: int, now: datetime) -> int:
     return int(row.id)
 
 
-def _at(days: float, hour: int = 9) -> datetime:
-    """A time ``days`` from today at ``hour`` o'clock China Standard Time."""
-    today = (
-        SYSTEM_CLOCK.now().astimezone(CHINA).replace(hour=hour, minute=0, second=0, microsecond=0)
-    )
-    return today + timedelta(days=days)
+@dataclass(frozen=True)
+class _Days:
+    """Demo dates relative to a "today", always on working days so every timeline is legal."""
+
+    today: datetime
+    calendar: WorkingDayCalendar
+
+    def at(self, days: int, hour: int = 9) -> datetime:
+        """``days`` from today at ``hour`` o'clock China Standard Time."""
+        return self.today.replace(hour=hour) + timedelta(days=days)
+
+    def working(self, days: int, hour: int = 9) -> datetime:
+        """The first working day on or after ``days`` from today, at ``hour``."""
+        day = self.calendar.next_working_day(self.at(days).date())
+        return datetime.combine(day, self.today.replace(hour=hour).timetz())
+
+    def working_after(self, start: datetime, count: int, hour: int) -> datetime:
+        """``count`` working days after ``start``, at ``hour``."""
+        day = self.calendar.add_working_days(start.date(), count)
+        return datetime.combine(day, self.today.replace(hour=hour).timetz())
 
 
 async def _project(
     actor: Actor,
+    days: _Days,
     *,
     start_days: int,
     title: str,
@@ -160,14 +176,15 @@ async def _project(
     description: str = "",
     description_en: str = "",
 ) -> tuple[int, FixedClock]:
-    """Create and publish a project whose timeline began ``start_days`` from today."""
-    clock = FixedClock(_at(start_days, 8))
-    bid_days = 3 if method in {"price_inquiry", "competitive_negotiation"} else 21
+    """Create and publish a project whose documents went out ``start_days`` from today."""
+    documents_from = days.working(start_days, 9)
+    documents_until = days.working_after(documents_from, 6, 17)
     if method == "price_inquiry":
-        bid_days = 6
-    deadline = _at(start_days + bid_days, 9)
-    calendar = WorkingDayCalendar()
-    deadline = datetime.combine(calendar.next_working_day(deadline.date()), deadline.timetz())
+        deadline = days.working_after(documents_from, 4, 9)
+    else:
+        earliest = max(documents_from + timedelta(days=21), documents_until)
+        deadline = days.working_after(earliest - timedelta(days=1), 1, 9)
+    clock = FixedClock(documents_from - timedelta(hours=1))
     draft = ProjectDraft(
         title=title,
         title_en=title_en,
@@ -175,8 +192,8 @@ async def _project(
         method=method,
         description=description,
         description_en=description_en,
-        documents_from=_at(start_days, 9),
-        documents_until=_at(start_days + 7, 17),
+        documents_from=documents_from,
+        documents_until=documents_until,
         clarification_deadline=None,
         bid_deadline=deadline,
         opening_time=deadline,
@@ -186,17 +203,28 @@ async def _project(
             for t, te, b in lots
         ],
     )
-    project_id = await create_project(actor, draft, clock=clock)
-    await publish_project(actor, project_id, clock=clock)
+    project_id = await create_project(actor, draft, clock=clock, calendar=days.calendar)
+    await publish_project(actor, project_id, clock=clock, calendar=days.calendar)
     clock.advance(deadline - clock.now() + timedelta(minutes=1))
     return project_id, clock
 
 
-async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
-    """Load the demo once; returns False when the database already has users."""
+async def load_demo_data(
+    settings: Settings, *, force: bool = False, clock: Clock = SYSTEM_CLOCK
+) -> bool:
+    """Load the demo once; returns False when the database already has users.
+
+    Every date is relative to ``clock``'s today and falls on a working day, so the demo
+    loads on any day of the year.
+    """
     if not force and await User.count() > 0:
         return False
-    now = SYSTEM_CLOCK.now()
+    demo_clock = clock
+    now = demo_clock.now()
+    days = _Days(
+        today=now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0),
+        calendar=WorkingDayCalendar(),
+    )
     hospital_id = await _organisation(PURCHASERS[0], 1, now)
     school_id = await _organisation(PURCHASERS[1], 2, now)
     await _organisation(AGENCY, 3, now)
@@ -250,6 +278,7 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     # Open for bids
     await _project(
         hospital,
+        days,
         start_days=-2,
         title="医学影像设备采购项目（CT、DR）",
         title_en="Medical imaging equipment (CT, DR)",
@@ -265,6 +294,7 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     )
     await _project(
         school,
+        days,
         start_days=-1,
         title="城区中小学计算机教室设备更新",
         title_en="Computer classroom renewal for city schools",
@@ -277,6 +307,7 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     # Awarded
     project_id, clock = await _project(
         hospital,
+        days,
         start_days=-70,
         title="医院物业管理服务（2027年度）",
         title_en="Hospital property management services (2027)",
@@ -303,6 +334,7 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     # Failed: too few bids
     project_id, clock = await _project(
         school,
+        days,
         start_days=-40,
         title="学区空调设备采购",
         title_en="Air conditioners for schools",
@@ -323,6 +355,7 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     # Works tender, closed and waiting for opening
     project_id, clock = await _project(
         school,
+        days,
         start_days=-23,
         title="第三实验小学教学楼改扩建工程施工",
         title_en="Construction: extension of No. 3 Experimental Primary School",
@@ -334,4 +367,38 @@ async def load_demo_data(settings: Settings, *, force: bool = False) -> bool:
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
     await close_lot_if_due(lot.id, clock=clock)
+    # Cancelled while open
+    project_id, clock = await _project(
+        hospital,
+        days,
+        start_days=-5,
+        title="病房护理床采购（已终止）",
+        title_en="Hospital beds (cancelled)",
+        category="goods",
+        method="open_tender",
+        lots=[("电动护理床80张", "80 electric care beds", "960000.00")],
+    )
+    await cancel_project(
+        hospital, project_id, "采购需求变更，本项目终止。", clock=FixedClock(days.at(-3, 10))
+    )
+    # A draft the purchaser has not published yet
+    documents_from = days.working(3, 9)
+    consultation_deadline = days.working(20, 9)
+    await create_project(
+        hospital,
+        ProjectDraft(
+            title="医院信息系统等级保护测评服务",
+            title_en="Security assessment of hospital systems",
+            category="services",
+            method="competitive_consultation",
+            documents_from=documents_from,
+            documents_until=days.working_after(documents_from, 5, 17),
+            clarification_deadline=None,
+            bid_deadline=consultation_deadline,
+            opening_time=consultation_deadline,
+            lots=[LotDraft(title="等级保护测评", budget="380000.00")],
+        ),
+        clock=demo_clock,
+        calendar=days.calendar,
+    )
     return True
