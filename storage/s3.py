@@ -32,29 +32,32 @@ from storage.base import (
     validate_part_number,
 )
 
-PUT_PART_SIZE = 16 * 1024 * 1024
+PUT_PART_SIZE = 8 * 1024 * 1024
+WRITE_ONCE_META = "zhaocai-write-once"
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
 
 
 class _IteratorReader(io.RawIOBase):
-    """A file-like view of an iterator of chunks, holding at most one chunk."""
+    """A file-like view of an iterator of chunks, holding at most one read's worth."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
-            return self._buffer + b"".join(self._chunks)
+            self._buffer.extend(b"".join(self._chunks))
+            size = len(self._buffer)
         while len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 break
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+            self._buffer.extend(chunk)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
 
@@ -87,10 +90,9 @@ class S3ObjectStore:
         content_type: str = "application/octet-stream",
         write_once: bool = False,
     ) -> ObjectInfo:
-        """Stream an object of unknown length (S3 multipart under the hood, 16 MiB parts)."""
+        """Stream an object of unknown length (S3 multipart under the hood, 8 MiB parts)."""
         validate_key(key)
-        if write_once and self.exists(key):
-            raise WriteOnceViolation(f"object {key} exists and is write-once")
+        self._refuse_if_write_once(key, also_if_exists=write_once)
         result = self.client.put_object(
             self.bucket,
             key,
@@ -98,6 +100,7 @@ class S3ObjectStore:
             length=-1,
             part_size=PUT_PART_SIZE,
             content_type=content_type,
+            metadata={WRITE_ONCE_META: "true"} if write_once else None,
             retention=self._retention() if write_once and self.object_lock else None,
         )
         return (
@@ -144,9 +147,22 @@ class S3ObjectStore:
             return False
         return True
 
+    def _refuse_if_write_once(self, key: str, *, also_if_exists: bool) -> None:
+        """Refuse to replace a write-once object (marked in its metadata: any backend)."""
+        try:
+            info = self.client.stat_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                return
+            raise
+        metadata = {k.lower(): v for k, v in (info.metadata or {}).items()}
+        if also_if_exists or metadata.get(f"x-amz-meta-{WRITE_ONCE_META}") == "true":
+            raise WriteOnceViolation(f"object {key} exists and is write-once")
+
     def delete(self, key: str) -> None:
-        """Delete an object; objects under retention are refused."""
+        """Delete an object; write-once objects and objects under retention are refused."""
         self.stat(key)
+        self._refuse_if_write_once(key, also_if_exists=False)
         try:
             self.client.remove_object(self.bucket, key)
         except S3Error as exc:
@@ -231,13 +247,13 @@ class S3ObjectStore:
         """Join the parts into the target object, then delete them."""
         key = self._target(upload_id)
         parts = self.list_parts(upload_id)
-        if write_once and self.exists(key):
-            raise WriteOnceViolation(f"object {key} exists and is write-once")
+        self._refuse_if_write_once(key, also_if_exists=write_once)
         if len(parts) > 1 and all(p.size >= MIN_COMPOSE_PART for p in parts[:-1]):
             self.client.compose_object(
                 self.bucket,
                 key,
                 [ComposeSource(self.bucket, self._part_key(upload_id, p.number)) for p in parts],
+                metadata={WRITE_ONCE_META: "true"} if write_once else None,
                 retention=self._retention() if write_once and self.object_lock else None,
             )
         else:
