@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from bidding.envelope import public_key_bytes
+from bidding.keys import generate_custodian_key
 from procurement.accounts import create_user
 from procurement.clock import CHINA, SYSTEM_CLOCK, FixedClock
 from procurement.credit_code import credit_code_check_char
 from procurement.deadlines import TimeLimits
 from procurement.projects import LotDraft, ProjectDraft, create_project, publish_project
 from procurement.roles import Actor, EnterpriseSize, OrganisationKind, Role
-from procurement.tables import Organisation
+from procurement.tables import Organisation, User
 
 PASSWORD = "correct-horse-battery"
 _serial = itertools.count(1)
@@ -111,12 +115,38 @@ def draft(
     )
 
 
+#: Custodians' private keys by user id (the platform never sees them; tests play custodian).
+CUSTODIAN_KEYS: dict[int, ec.EllipticCurvePrivateKey] = {}
+
+
+async def custodians(count: int = 3) -> list[Actor]:
+    """Key custodians with registered keys (created once per emptied database)."""
+    from bidding.services import register_custodian_key
+    from bidding.tables import CustodianKey
+
+    existing = await CustodianKey.select(CustodianKey.user).order_by(CustodianKey.id)
+    if len(existing) >= count:
+        users = await User.objects().where(User.id.is_in([r["user"] for r in existing]))
+        return [Actor(user_id=u.id, username=u.username, role=Role.CUSTODIAN) for u in users]
+    people = []
+    for _ in range(count):
+        person = await actor(Role.CUSTODIAN)
+        key = generate_custodian_key()
+        CUSTODIAN_KEYS[int(person.user_id or 0)] = key
+        public = base64.b64encode(public_key_bytes(key.public_key())).decode()
+        await register_custodian_key(person, public)
+        people.append(person)
+    return people
+
+
 async def published_project(
     purchaser: Actor, *, deadline: datetime | None = None, **kwargs: Any
 ) -> int:
     """Create and publish a project (published "in the past" when the deadline is near)."""
     deadline = deadline or local(30)
     project_draft = draft(deadline=deadline, **kwargs)
+    if project_draft.custody_mode == "custodians":
+        await custodians()
     clock = FixedClock(project_draft.documents_from - timedelta(hours=1))
     project_id = await create_project(purchaser, project_draft, clock=clock, limits=ANY_DAY)
     await publish_project(purchaser, project_id, clock=clock, limits=ANY_DAY)

@@ -49,7 +49,7 @@ from procurement.web import (
 from storage import open_object_store
 from zhaocai.celery_app import make_celery, subscribe_scheduling
 from zhaocai.health import health_check
-from zhaocai.wiring import all_tables, package_dirs
+from zhaocai.wiring import all_tables, configure_packages, package_dirs
 
 PACKAGES = (procurement, bidding, expert_pool, evaluation, storage)
 
@@ -103,6 +103,7 @@ def create_app(
     object_store = open_object_store(settings.storage_url)
     celery = make_celery(settings)
     subscribe_scheduling()
+    configure_packages(settings, object_store)
     dirs = package_dirs()
 
     @asynccontextmanager

@@ -15,8 +15,9 @@ from celery import Celery, signals
 from procurement import events
 from procurement.db import bind_engine, engine_for
 from procurement.settings import Settings
+from storage import open_object_store
 from zhaocai.broker import transport_options
-from zhaocai.wiring import all_tables
+from zhaocai.wiring import all_tables, configure_packages
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         "beat_schedule": {
             "sweep-deadlines": {
                 "task": "procurement.sweep_deadlines",
+                "schedule": settings.sweep_seconds,
+            },
+            "sweep-openings": {
+                "task": "bidding.sweep_openings",
                 "schedule": settings.sweep_seconds,
             },
         },
@@ -88,6 +93,7 @@ def _bind_database(**_: Any) -> None:
     settings = Settings.from_env()
     bind_engine(engine_for(settings.database_url), all_tables())
     subscribe_scheduling()
+    configure_packages(settings, open_object_store(settings.storage_url))
 
 
 #: The app ``celery -A zhaocai.celery_app worker`` runs (settings from the environment).

@@ -23,10 +23,13 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def _bind(settings: Settings) -> None:
+    """Point the tables at the settings' database and give the packages their adapters."""
     from procurement.db import bind_engine, engine_for
-    from zhaocai.wiring import all_tables
+    from storage import open_object_store
+    from zhaocai.wiring import all_tables, configure_packages
 
     bind_engine(engine_for(settings.database_url), all_tables())
+    configure_packages(settings, open_object_store(settings.storage_url))
 
 
 @click.group()

@@ -9,15 +9,27 @@ lot's audit trail and notices are what the platform itself would have produced.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from bidding.envelope import public_key_bytes
+from bidding.keys import decrypt_share, export_custodian_key, generate_custodian_key
+from bidding.platform_keys import master_key, signing_key
+from bidding.services import (
+    encrypted_share_for,
+    open_lot,
+    register_custodian_key,
+    release_share,
+    submit_sealed_bid,
+)
 from procurement.accounts import create_user
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock, FixedClock
 from procurement.credit_code import credit_code_check_char
-from procurement.lifecycle import FailureReason, LotEvent
+from procurement.lifecycle import LotEvent
 from procurement.projects import (
     LotDraft,
     ProjectDraft,
@@ -27,12 +39,14 @@ from procurement.projects import (
     publish_project,
     transition_lot,
 )
-from procurement.results import record_award, record_failure
+from procurement.results import record_award
 from procurement.roles import AccountStatus, Actor, EnterpriseSize, OrganisationKind, Role
 from procurement.settings import Settings
-from procurement.tables import Organisation, User
+from procurement.tables import Lot, Organisation, User
+from storage import open_object_store
 
 DEMO_PASSWORD = "zhaocai-demo-2026"  # noqa: S105 - published demo logins, printed by make run
+DEMO_CUSTODIAN_PASSPHRASE = "zhaocai-demo-custodian"  # noqa: S105 - demo key files
 DEMO_LOGINS: dict[str, Any] = {
     "password": DEMO_PASSWORD,
     "users": [
@@ -245,10 +259,23 @@ async def load_demo_data(
     await user("admin", Role.ADMIN, "平台管理员 Admin")
     hospital = await user("hospital", Role.PURCHASER, "李主任 (医院采购办)", hospital_id)
     school = await user("school", Role.PURCHASER, "陈老师 (教育局装备科)", school_id)
-    for i, supplier_id in enumerate(supplier_ids, start=1):
+    suppliers = [
         await user(f"supplier{i}", Role.BIDDER, f"供应商联系人 {i}", supplier_id)
+        for i, supplier_id in enumerate(supplier_ids, start=1)
+    ]
+    key_dir = settings.data_dir / "demo-custodian-keys"
+    key_dir.mkdir(parents=True, exist_ok=True)
+    custodian_keys = []
     for i in range(1, 4):
-        await user(f"custodian{i}", Role.CUSTODIAN, f"密钥保管人 {i}")
+        custodian = await user(f"custodian{i}", Role.CUSTODIAN, f"密钥保管人 {i}")
+        key = generate_custodian_key()
+        custodian_keys.append((custodian, key))
+        (key_dir / f"custodian{i}.json").write_bytes(
+            export_custodian_key(key, DEMO_CUSTODIAN_PASSPHRASE)
+        )
+        await register_custodian_key(
+            custodian, base64.b64encode(public_key_bytes(key.public_key())).decode()
+        )
     await user("supervisor", Role.SUPERVISOR, "财政局监督科 Supervisor")
     pending = Organisation(
         name="昆山新锐电子科技有限公司",
@@ -304,7 +331,37 @@ async def load_demo_data(
         description_en="Computer rooms for 12 schools, 600 student PCs.",
         lots=[("学生计算机600台", "600 student PCs", "2100000.00")],
     )
-    # Awarded
+    store = open_object_store(settings.storage_url)
+    receipts_key = signing_key(settings)
+
+    async def sealed_bids(lot_id: int, offers: list[tuple[Actor, str]], deadline: Clock) -> None:
+        """Suppliers seal and submit their bids the day before the deadline."""
+        day_before = FixedClock(deadline.now() - timedelta(days=1))
+        for bidder, price in offers:
+            await submit_sealed_bid(
+                bidder,
+                lot_id,
+                Decimal(price),
+                {"technical": "技术响应文件（演示）".encode()},
+                store=store,
+                signing_key=receipts_key,
+                clock=day_before,
+            )
+
+    async def open_with_custodians(lot_id: int, clock: FixedClock) -> None:
+        """Two custodians decrypt and release their shares; the opening runs (开标)."""
+        for custodian, key in custodian_keys[:2]:
+            encrypted = await encrypted_share_for(custodian, lot_id, clock=clock)
+            share = decrypt_share(
+                base64.b64decode(encrypted["encrypted_share"]),
+                key,
+                lot_id=str(lot_id),
+                custodian_id=str(custodian.user_id),
+            )
+            await release_share(custodian, lot_id, base64.b64encode(share).decode(), clock=clock)
+        await open_lot(lot_id, store=store, master=master_key(settings), clock=clock)
+
+    # Awarded: opened by the custodians, evaluated, award confirmed
     project_id, clock = await _project(
         hospital,
         days,
@@ -315,12 +372,15 @@ async def load_demo_data(
         method="open_tender",
         lots=[("物业管理服务", "Property management", "3579000.00")],
     )
-    from procurement.tables import Lot
-
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
+    await sealed_bids(
+        lot.id,
+        [(suppliers[4], "3326700.00"), (suppliers[1], "3398000.00"), (suppliers[2], "3455000.00")],
+        clock,
+    )
     await close_lot_if_due(lot.id, clock=clock)
-    await transition_lot(lot.id, LotEvent.OPEN, clock=clock)
+    await open_with_custodians(lot.id, clock)
     clock.advance(timedelta(days=2))
     await transition_lot(lot.id, LotEvent.START_EVALUATION, clock=clock)
     clock.advance(timedelta(days=3))
@@ -331,7 +391,7 @@ async def load_demo_data(
         actor=hospital,
         clock=clock,
     )
-    # Failed: too few bids
+    # Failed: only two bids at the deadline (TBL Art. 28)
     project_id, clock = await _project(
         school,
         days,
@@ -344,14 +404,8 @@ async def load_demo_data(
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
+    await sealed_bids(lot.id, [(suppliers[2], "812000.00"), (suppliers[0], "845500.00")], clock)
     await close_lot_if_due(lot.id, clock=clock)
-    await record_failure(
-        lot.id,
-        FailureReason.TOO_FEW_BIDS,
-        actor=school,
-        clock=clock,
-        explanation="投标截止时仅有2家供应商投标，不足3家。",
-    )
     # Works tender, closed and waiting for opening
     project_id, clock = await _project(
         school,
@@ -366,6 +420,15 @@ async def load_demo_data(
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
+    await sealed_bids(
+        lot.id,
+        [
+            (suppliers[3], "17920000.00"),
+            (suppliers[5], "18310500.00"),
+            (suppliers[0], "17455800.00"),
+        ],
+        clock,
+    )
     await close_lot_if_due(lot.id, clock=clock)
     # Cancelled while open
     project_id, clock = await _project(

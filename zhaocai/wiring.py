@@ -11,6 +11,8 @@ import evaluation.piccolo_app
 import expert_pool.piccolo_app
 import procurement.piccolo_app
 import storage.piccolo_app
+from procurement.settings import Settings
+from storage import ObjectStore
 
 APP_CONFIGS = (
     storage.piccolo_app.APP_CONFIG,
@@ -34,3 +36,16 @@ def package_dirs() -> list[Path]:
     import procurement
 
     return [Path(str(p.__file__)).parent for p in (procurement, bidding, expert_pool, evaluation)]
+
+
+def configure_packages(settings: Settings, object_store: ObjectStore) -> None:
+    """Give the domain packages their adapters and hook them to the core's events."""
+    import bidding
+    from bidding.platform_keys import master_key, signing_key
+
+    bidding.configure(
+        bidding.BiddingRuntime(
+            store=object_store, master_key=master_key(settings), signing_key=signing_key(settings)
+        )
+    )
+    bidding.subscribe()

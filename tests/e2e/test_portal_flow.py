@@ -153,10 +153,11 @@ def test_lot_closes_by_itself_when_the_deadline_passes(
     expect(row.locator(".badge")).to_have_text("招标中")
     for _ in range(40):
         page.reload()
-        if row.locator(".badge").inner_text() == "投标截止":
+        if row.locator(".badge").inner_text() == "废标/流标":
             break
         page.wait_for_timeout(500)
-    expect(row.locator(".badge")).to_have_text("投标截止")
+    # closed at its deadline by the worker; with no bids it fails at once (TBL Art. 28)
+    expect(row.locator(".badge")).to_have_text("废标/流标")
     page.screenshot(path=screenshot_path("supervisor-lot-closed"), full_page=True)
 
     async def status() -> str:
@@ -164,4 +165,4 @@ def test_lot_closes_by_itself_when_the_deadline_passes(
         assert lot is not None
         return lot.status
 
-    assert run_async(status()) == "bidding_closed"
+    assert run_async(status()) == "failed"

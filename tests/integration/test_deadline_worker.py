@@ -41,7 +41,8 @@ async def test_lot_closes_by_itself_at_the_deadline(
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None
     assert lot.status == "published"
-    assert await wait_for_status(lot.id, "bidding_closed", 25) == "bidding_closed"
+    # closed at the deadline; with no bids it fails at once (TBL Art. 28)
+    assert await wait_for_status(lot.id, "failed", 25) == "failed"
     closing = await AuditEntry.objects().where(AuditEntry.action == "lot.close_bidding").first()
     assert closing is not None
     assert closing.at >= deadline
@@ -57,4 +58,5 @@ async def test_sweep_closes_a_lot_whose_task_never_ran(
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None
-    assert await wait_for_status(lot.id, "bidding_closed", 25) == "bidding_closed"
+    assert await wait_for_status(lot.id, "failed", 25) == "failed"
+    assert await AuditEntry.count().where(AuditEntry.action == "lot.close_bidding") == 1

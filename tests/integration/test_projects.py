@@ -125,7 +125,9 @@ async def test_deadline_closing_is_idempotent_and_waits_for_the_deadline(app: Li
     assert await close_lot_if_due(lot.id, clock=after) is False
     refreshed = await Lot.objects().where(Lot.id == lot.id).first()
     assert refreshed is not None
-    assert refreshed.status == LotStatus.BIDDING_CLOSED
+    # no bids at the deadline: no opening, the lot fails (TBL Art. 28)
+    assert refreshed.status == LotStatus.FAILED
+    assert refreshed.failure_reason == "TOO_FEW_BIDS"
     closings = await AuditEntry.count().where(AuditEntry.action == "lot.close_bidding")
     assert closings == 1
 

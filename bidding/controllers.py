@@ -1,0 +1,232 @@
+"""Sealed-bid routes: the JSON API bidders' clients and custodians use, and the pages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.response import Template
+
+from bidding import services
+from bidding.receipts import public_key_pem
+from bidding.runtime import current
+from procurement.exceptions import ValidationError
+from procurement.projects import get_lot, get_project
+from procurement.roles import Role
+from procurement.web import PUBLIC, render, require_actor, roles
+
+log = logging.getLogger(__name__)
+BIDDER = roles(Role.BIDDER)
+CUSTODIAN = roles(Role.CUSTODIAN)
+
+
+@dataclass
+class FileSpecIn:
+    """A sealed file to upload."""
+
+    kind: str
+    size: int
+    label: str = ""
+
+
+@dataclass
+class StartBidIn:
+    """The files of a new bid (sizes are of the sealed files)."""
+
+    files: list[FileSpecIn] = field(default_factory=list)
+
+
+@dataclass
+class PublicKeyIn:
+    """A custodian's public key, base64 of the 65-byte P-256 point."""
+
+    public_key: str
+
+
+@dataclass
+class ShareIn:
+    """A decrypted key share, base64."""
+
+    share: str
+
+
+def _queue_opening(lot_id: int) -> None:
+    from bidding.tasks import open_lot
+
+    try:
+        open_lot.delay(lot_id)
+    except Exception:
+        log.warning("could not queue the opening of lot %s; the sweep will", lot_id, exc_info=True)
+
+
+class BiddingApiController(Controller):
+    """The sealed-bid JSON API (used by the bid page's script and by ``zhaocai bid``)."""
+
+    path = "/api"
+
+    @get("/lots/{lot_id:int}/opening-key", opt=PUBLIC, name="api_opening_key")
+    async def opening_key(self, lot_id: FromPath[int]) -> dict[str, Any]:
+        """The lot's public opening key, to seal bids with."""
+        return await services.public_opening_key(lot_id)
+
+    @post("/lots/{lot_id:int}/bids", opt=BIDDER, name="api_bid_start", status_code=201)
+    async def start(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[StartBidIn]
+    ) -> dict[str, Any]:
+        """Start a bid: declare its sealed files and their sizes."""
+        specs = [services.FileSpec(kind=f.kind, size=f.size, label=f.label) for f in data.files]
+        return await services.start_bid(
+            require_actor(request), lot_id, specs, store=current().store
+        )
+
+    @put(
+        "/bids/{bid_id:int}/files/{file_id:int}/parts/{number:int}",
+        opt=BIDDER,
+        name="api_bid_part",
+        request_max_body_size=services.PART_SIZE + 1024,
+    )
+    async def part(
+        self,
+        request: Request[Any, Any, Any],
+        bid_id: FromPath[int],
+        file_id: FromPath[int],
+        number: FromPath[int],
+    ) -> dict[str, Any]:
+        """Upload one part of a sealed file (raw bytes)."""
+        body = await request.body()
+        return await services.put_part(
+            require_actor(request), bid_id, file_id, number, body, store=current().store
+        )
+
+    @get("/bids/{bid_id:int}", opt=BIDDER, name="api_bid_progress")
+    async def progress(
+        self, request: Request[Any, Any, Any], bid_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """What was received so far (to resume)."""
+        return await services.bid_progress(require_actor(request), bid_id)
+
+    @post("/bids/{bid_id:int}/submit", opt=BIDDER, name="api_bid_submit", status_code=200)
+    async def submit(
+        self, request: Request[Any, Any, Any], bid_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Complete the bid; returns the signed receipt."""
+        runtime = current()
+        return await services.submit_bid(
+            require_actor(request), bid_id, store=runtime.store, signing_key=runtime.signing_key
+        )
+
+    @post("/bids/{bid_id:int}/withdraw", opt=BIDDER, name="api_bid_withdraw", status_code=200)
+    async def withdraw(
+        self, request: Request[Any, Any, Any], bid_id: FromPath[int]
+    ) -> dict[str, str]:
+        """Withdraw the bid before the deadline."""
+        await services.withdraw_bid(require_actor(request), bid_id)
+        return {"status": "withdrawn"}
+
+    @get("/bids/{bid_id:int}/receipt", opt=BIDDER, name="api_bid_receipt")
+    async def receipt(
+        self, request: Request[Any, Any, Any], bid_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """The signed receipt (JSON) of a submitted bid."""
+        return await services.receipt_of(require_actor(request), bid_id)
+
+    @get("/lots/{lot_id:int}/my-bids", opt=BIDDER, name="api_my_bids")
+    async def my_bids(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        """The caller's own bids for the lot."""
+        return await services.my_bids(require_actor(request), lot_id)
+
+    @post("/custodian/key", opt=CUSTODIAN, name="api_custodian_key", status_code=200)
+    async def register_key(
+        self, request: Request[Any, Any, Any], data: JSONBody[PublicKeyIn]
+    ) -> dict[str, str]:
+        """Register the custodian's public key."""
+        fp = await services.register_custodian_key(require_actor(request), data.public_key)
+        return {"fingerprint": fp}
+
+    @get("/opening/lots/{lot_id:int}/share", opt=CUSTODIAN, name="api_encrypted_share")
+    async def encrypted_share(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """The caller's encrypted share of the lot's key, from the opening time on."""
+        return await services.encrypted_share_for(require_actor(request), lot_id)
+
+    @post(
+        "/opening/lots/{lot_id:int}/shares",
+        opt=CUSTODIAN,
+        name="api_release_share",
+        status_code=200,
+    )
+    async def release(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[ShareIn]
+    ) -> dict[str, int]:
+        """Release the decrypted share; the opening starts when k shares are in."""
+        result = await services.release_share(require_actor(request), lot_id, data.share)
+        if result["released"] >= result["threshold"]:
+            _queue_opening(lot_id)
+        return result
+
+    @get("/public/lots/{lot_id:int}/opening", opt=PUBLIC, name="api_opening_record")
+    async def record(self, lot_id: FromPath[int]) -> dict[str, Any]:
+        """The opening record, once the lot is opened."""
+        return await services.opening_record(lot_id)
+
+
+class BiddingPagesController(Controller):
+    """Pages: the opening record, the custodian's workspace, receipts."""
+
+    @get(
+        "/.well-known/zhaocai-receipt-key.pem",
+        opt=PUBLIC,
+        name="receipt_key",
+        media_type="application/x-pem-file",
+    )
+    async def receipt_key(self) -> Response[bytes]:
+        """The public key that verifies bid receipts."""
+        return Response(
+            public_key_pem(current().signing_key.public_key()), media_type="application/x-pem-file"
+        )
+
+    @get("/lots/{lot_id:int}/opening", opt=PUBLIC, name="opening_page")
+    async def opening_page(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> Template:
+        """The public opening record (唱标) of a lot."""
+        record = await services.opening_record(lot_id)
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        return render(
+            request, "bidding/opening.html", {"record": record, "lot": lot, "project": project}
+        )
+
+    @get("/custodian", opt=CUSTODIAN, name="custodian_home")
+    async def custodian_home(self, request: Request[Any, Any, Any]) -> Template:
+        """Register a key; see the lots whose key you hold a share of."""
+        actor = require_actor(request)
+        return render(
+            request,
+            "bidding/custodian.html",
+            {
+                "registered": await services.is_custodian(actor.user_id or 0),
+                "lots": await services.custodian_lots(actor),
+            },
+        )
+
+    @get("/bids/{bid_id:int}/receipt", opt=BIDDER, name="receipt_page")
+    async def receipt_page(
+        self, request: Request[Any, Any, Any], bid_id: FromPath[int]
+    ) -> Template:
+        """The receipt as a readable page."""
+        document = await services.receipt_of(require_actor(request), bid_id)
+        if not document:
+            raise ValidationError("no receipt")
+        return render(
+            request, "bidding/receipt.html", {"doc": document, "receipt": document["receipt"]}
+        )
+
+
+ROUTE_HANDLERS = [BiddingApiController, BiddingPagesController]

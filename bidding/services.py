@@ -1,0 +1,970 @@
+"""Sealed-bid use cases: opening keys, submission, receipts, withdrawal, opening (开标).
+
+Rules: bids are encrypted before upload and nobody may open them before the deadline
+(ETM Art. 30-31); late bids are refused on the server clock (TBL Art. 28); a bidder may
+withdraw or replace its bid before the deadline and only the latest counts (TBL Art. 29);
+every submission gets a receipt (ETM Art. 28); every bid received in time is opened and its
+bidder and price are read out (TBL Art. 36); fewer than 3 bids → no opening, and in
+government procurement fewer than 3 valid bids → failure (TBL Art. 28; GPL Art. 36).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+import anyio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bidding.envelope import (
+    EnvelopeContext,
+    EnvelopeError,
+    MalformedHeader,
+    fingerprint,
+    header_size,
+    load_public_key,
+    open_sealed,
+    public_key_bytes,
+    read_header,
+    seal,
+)
+from bidding.keys import (
+    KeyCustodyError,
+    KeyShare,
+    combine_shares,
+    encrypt_share,
+    generate_opening_key,
+    split_opening_key,
+    unwrap_opening_key,
+    wrap_opening_key,
+)
+from bidding.receipts import Receipt, ReceiptFile, sign_receipt
+from bidding.tables import (
+    Bid,
+    BidFile,
+    BidPart,
+    CustodianKey,
+    KeyShareRecord,
+    OpeningKey,
+    OpeningRecord,
+)
+from procurement import audit
+from procurement.clock import SYSTEM_CLOCK, Clock
+from procurement.db import transaction
+from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
+from procurement.lifecycle import FailureReason, LotEvent, LotStatus
+from procurement.money import MoneyError, parse_yuan, yuan_to_fen
+from procurement.projects import get_lot, get_project, transition_lot
+from procurement.results import record_failure
+from procurement.roles import Actor, Role
+from storage import ObjectStore
+
+PART_SIZE = 8 * 1024 * 1024
+MAX_FILES = 10
+FILE_KINDS = ("price", "technical", "commercial", "qualification", "other")
+MIN_BIDS = 3
+MAX_CUSTODIANS_PER_LOT = 5
+
+
+def threshold_for(custodians: int) -> int:
+    """K of n: 2 of 2 or 3, otherwise a majority (any single custodian alone never opens)."""
+    return 2 if custodians <= 3 else custodians // 2 + 1
+
+
+# ---------------------------------------------------------------------------- custodians
+
+
+async def register_custodian_key(
+    actor: Actor, public_key_b64: str, *, clock: Clock = SYSTEM_CLOCK
+) -> str:
+    """A custodian registers the public half of the key pair it generated itself."""
+    if actor.role is not Role.CUSTODIAN:
+        raise Forbidden("only key custodians register custodian keys")
+    try:
+        raw = base64.b64decode(public_key_b64, validate=True)
+        key = load_public_key(raw)
+    except (ValueError, MalformedHeader) as exc:
+        raise ValidationError(
+            "the public key must be a base64 P-256 point (65 bytes)", field="public_key"
+        ) from exc
+    async with transaction(CustodianKey._meta.db):
+        existing = await CustodianKey.objects().where(CustodianKey.user == actor.user_id).first()
+        if existing is not None:
+            pending = await KeyShareRecord.count().where(
+                (KeyShareRecord.custodian == actor.user_id)
+                & KeyShareRecord.opening_key.opened_at.is_null()
+            )
+            if pending:
+                raise Conflict(
+                    "you hold shares of lots not yet opened; keep your current key "
+                    "until they are opened"
+                )
+            await CustodianKey.delete().where(CustodianKey.id == existing.id)
+        await CustodianKey(
+            user=actor.user_id, public_key=raw.hex(), registered_at=clock.now()
+        ).save()
+        await audit.record(
+            "custodian.key_registered",
+            actor=actor,
+            subject_type="user",
+            subject_id=actor.user_id,
+            payload={"fingerprint": fingerprint(key).hex()},
+            clock=clock,
+        )
+    return fingerprint(key).hex()
+
+
+async def create_opening_key(
+    lot_id: int, custody_mode: str, *, master: bytes, clock: Clock = SYSTEM_CLOCK
+) -> None:
+    """Create a lot's opening key at publication; idempotent.
+
+    This is the one moment of trust (ARCHITECTURE §3): the key exists in this process's
+    memory while it is split or wrapped, and the audit log records that moment.
+    """
+    if await OpeningKey.exists().where(OpeningKey.lot == lot_id):
+        return
+    key = generate_opening_key()
+    public = public_key_bytes(key.public_key())
+    row = OpeningKey(
+        lot=lot_id,
+        mode=custody_mode,
+        public_key=public.hex(),
+        fingerprint=fingerprint(key.public_key()).hex(),
+        created_at=clock.now(),
+    )
+    if custody_mode == "platform":
+        row.wrapped_private_key = wrap_opening_key(key, master, str(lot_id)).hex()
+        await row.save()
+    else:
+        custodians = (
+            await CustodianKey.select()
+            .order_by(CustodianKey.registered_at)
+            .limit(MAX_CUSTODIANS_PER_LOT)
+        )
+        if len(custodians) < 2:
+            raise Conflict(
+                "at least 2 key custodians must register their keys before a lot "
+                "in custodian mode can be published (至少需要2名密钥保管人)"
+            )
+        threshold = threshold_for(len(custodians))
+        row.threshold, row.custodians = threshold, len(custodians)
+        await row.save()
+        shares = split_opening_key(
+            key, lot_id=str(lot_id), threshold=threshold, custodians=len(custodians)
+        )
+        for share, custodian in zip(shares, custodians, strict=True):
+            blob = encrypt_share(
+                share.to_bytes(),
+                load_public_key(bytes.fromhex(custodian["public_key"])),
+                lot_id=str(lot_id),
+                custodian_id=str(custodian["user"]),
+            )
+            await KeyShareRecord(
+                opening_key=row.id,
+                custodian=custodian["user"],
+                share_index=share.index,
+                encrypted_share=blob.hex(),
+            ).save()
+    del key
+    await audit.record(
+        "opening_key.generated",
+        subject_type="lot",
+        subject_id=lot_id,
+        payload={
+            "mode": custody_mode,
+            "fingerprint": row.fingerprint,
+            "threshold": row.threshold,
+            "custodians": row.custodians,
+        },
+        clock=clock,
+    )
+
+
+async def opening_key_of(lot_id: int) -> OpeningKey:
+    """The lot's opening key row, or NotFound."""
+    row = await OpeningKey.objects().where(OpeningKey.lot == lot_id).first()
+    if row is None:
+        raise NotFound(f"lot {lot_id} has no opening key (not published?)")
+    return row
+
+
+async def public_opening_key(lot_id: int) -> dict[str, Any]:
+    """What a bidder needs to seal: the public key and its fingerprint."""
+    row = await opening_key_of(lot_id)
+    return {
+        "lot_id": lot_id,
+        "public_key": base64.b64encode(bytes.fromhex(row.public_key)).decode(),
+        "fingerprint": row.fingerprint,
+        "mode": row.mode,
+        "part_size": PART_SIZE,
+    }
+
+
+# ---------------------------------------------------------------------------- submission
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A file the bidder is about to upload: its kind, a label and its sealed size."""
+
+    kind: str
+    size: int
+    label: str = ""
+
+
+async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    if LotStatus(lot.status) is not LotStatus.PUBLISHED:
+        raise Conflict("this lot is not open for bids (当前标段不接受投标)")
+    if now >= project.bid_deadline:
+        raise DeadlinePassed(
+            f"the bid deadline {project.bid_deadline.isoformat()} has passed; the server "
+            "clock is authoritative (投标截止时间已过)"
+        )
+    return lot, project
+
+
+def _context(lot_id: int, bidder_id: int, kind: str) -> EnvelopeContext:
+    return EnvelopeContext(lot_id=str(lot_id), bidder_id=str(bidder_id), kind=kind)
+
+
+async def start_bid(
+    actor: Actor,
+    lot_id: int,
+    files: list[FileSpec],
+    *,
+    store: ObjectStore,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """Open a submission: one price declaration plus documents, sizes checked up front."""
+    if actor.role is not Role.BIDDER or actor.organisation_id is None:
+        raise Forbidden("only suppliers submit bids")
+    lot, _ = await _open_lot_for_bids(lot_id, clock.now())
+    if not files or len(files) > MAX_FILES:
+        raise ValidationError(f"a bid has 1 to {MAX_FILES} files", field="files")
+    if [f.kind for f in files].count("price") != 1:
+        raise ValidationError("a bid needs exactly one sealed price declaration", field="files")
+    limit = lot.max_bid_mib * 1024 * 1024
+    for spec in files:
+        if spec.kind not in FILE_KINDS:
+            raise ValidationError(f"unknown file kind {spec.kind!r}", field="files")
+        minimum = header_size(_context(lot_id, actor.organisation_id, spec.kind)) + 16
+        if spec.size < minimum:
+            raise ValidationError(
+                f"a sealed {spec.kind} file is at least {minimum} bytes", field="files"
+            )
+    total = sum(spec.size for spec in files)
+    if total > limit:
+        raise ValidationError(
+            f"the bid is {total / 2**20:.1f} MiB; this lot accepts at most "
+            f"{lot.max_bid_mib} MiB (超过本标段投标文件大小限制)",
+            field="files",
+        )
+    await opening_key_of(lot_id)
+    now = clock.now()
+    async with transaction(Bid._meta.db):
+        bid = Bid(
+            lot=lot_id,
+            bidder=actor.organisation_id,
+            submitted_by=actor.user_id,
+            status="uploading",
+            created_at=now,
+        )
+        await bid.save()
+        created = []
+        for spec in files:
+            row = BidFile(
+                bid=bid.id, kind=spec.kind, label=spec.label[:200], declared_size=spec.size
+            )
+            await row.save()
+            row.object_key = f"bids/{lot_id}/{bid.id}/{row.id}-{spec.kind}"
+            row.upload_id = await anyio.to_thread.run_sync(store.create_upload, row.object_key)
+            await BidFile.update(
+                {BidFile.object_key: row.object_key, BidFile.upload_id: row.upload_id}
+            ).where(BidFile.id == row.id)
+            created.append(
+                {
+                    "file_id": row.id,
+                    "kind": spec.kind,
+                    "size": spec.size,
+                    "parts": max(1, math.ceil(spec.size / PART_SIZE)),
+                }
+            )
+        await audit.record(
+            "bid.started",
+            actor=actor,
+            subject_type="bid",
+            subject_id=bid.id,
+            payload={"lot_id": lot_id, "files": len(files)},
+            clock=clock,
+        )
+    return {"bid_id": bid.id, "part_size": PART_SIZE, "files": created}
+
+
+async def _own_bid(actor: Actor, bid_id: int) -> Bid:
+    bid = await Bid.objects().where(Bid.id == bid_id).first()
+    if bid is None or actor.organisation_id is None or bid.bidder != actor.organisation_id:
+        raise NotFound(f"no bid with id {bid_id}")
+    return bid
+
+
+async def put_part(
+    actor: Actor,
+    bid_id: int,
+    file_id: int,
+    number: int,
+    data: bytes,
+    *,
+    store: ObjectStore,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """Receive one part of a sealed file; a part sent again replaces the earlier one."""
+    bid = await _own_bid(actor, bid_id)
+    if bid.status != "uploading":
+        raise Conflict(f"this bid is {bid.status}; start a new bid to change it")
+    await _open_lot_for_bids(bid.lot, clock.now())
+    row = await BidFile.objects().where((BidFile.id == file_id) & (BidFile.bid == bid_id)).first()
+    if row is None:
+        raise NotFound(f"no file {file_id} in bid {bid_id}")
+    parts = max(1, math.ceil(row.declared_size / PART_SIZE))
+    if not 1 <= number <= parts:
+        raise ValidationError(f"part number must be 1..{parts}", field="number")
+    expected = PART_SIZE if number < parts else row.declared_size - PART_SIZE * (parts - 1)
+    if len(data) != expected:
+        raise ValidationError(
+            f"part {number} must be {expected} bytes, got {len(data)}", field="body"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    await anyio.to_thread.run_sync(lambda: store.put_part(row.upload_id, number, data))
+    async with transaction(BidPart._meta.db):
+        await BidPart.delete().where((BidPart.file == file_id) & (BidPart.number == number))
+        await BidPart(
+            file=file_id, number=number, size=len(data), sha256=digest, received_at=clock.now()
+        ).save()
+    return {"file_id": file_id, "number": number, "size": len(data), "sha256": digest}
+
+
+async def bid_progress(actor: Actor, bid_id: int) -> dict[str, Any]:
+    """What has been received, so a client can resume where it stopped."""
+    bid = await _own_bid(actor, bid_id)
+    files = await BidFile.select().where(BidFile.bid == bid_id).order_by(BidFile.id)
+    result = []
+    for row in files:
+        parts = (
+            await BidPart.select(BidPart.number, BidPart.size)
+            .where(BidPart.file == row["id"])
+            .order_by(BidPart.number)
+        )
+        result.append(
+            {
+                "file_id": row["id"],
+                "kind": row["kind"],
+                "label": row["label"],
+                "size": row["declared_size"],
+                "parts_total": max(1, math.ceil(row["declared_size"] / PART_SIZE)),
+                "parts_received": [p["number"] for p in parts],
+                "sha256": row["sha256"],
+            }
+        )
+    return {
+        "bid_id": bid_id,
+        "lot_id": bid.lot,
+        "status": bid.status,
+        "submitted_at": bid.submitted_at.isoformat() if bid.submitted_at else None,
+        "part_size": PART_SIZE,
+        "files": result,
+    }
+
+
+def _stream_hash(store: ObjectStore, key: str) -> tuple[str, int, bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    for chunk in store.get(key):
+        if len(head) < 4096:
+            head += chunk[: 4096 - len(head)]
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size, head
+
+
+async def submit_bid(
+    actor: Actor,
+    bid_id: int,
+    *,
+    store: ObjectStore,
+    signing_key: Ed25519PrivateKey,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """Complete every file, check each envelope's header, and sign the receipt.
+
+    The submission counts only if it completes before the deadline; the previous bid of
+    the same supplier for this lot, if any, is superseded (only the latest counts).
+    """
+    bid = await _own_bid(actor, bid_id)
+    if bid.status != "uploading":
+        raise Conflict(f"this bid is already {bid.status}")
+    await _open_lot_for_bids(bid.lot, clock.now())
+    opening = await opening_key_of(bid.lot)
+    files = await BidFile.objects().where(BidFile.bid == bid_id).order_by(BidFile.id)
+    for row in files:
+        parts = await BidPart.select(BidPart.number).where(BidPart.file == row.id)
+        expected = max(1, math.ceil(row.declared_size / PART_SIZE))
+        if {p["number"] for p in parts} != set(range(1, expected + 1)):
+            raise Conflict(
+                f"file {row.id} ({row.kind}) is incomplete: "
+                f"{len(parts)} of {expected} parts received"
+            )
+    receipt_files = []
+    for row in files:
+        info = await anyio.to_thread.run_sync(
+            partial(store.complete_upload, row.upload_id, write_once=True)
+        )
+        digest, size, head = await anyio.to_thread.run_sync(
+            partial(_stream_hash, store, row.object_key)
+        )
+        try:
+            header = read_header(head)
+        except EnvelopeError as exc:
+            raise ValidationError(
+                f"{row.kind} file is not a sealed bid: {exc} (投标文件未加密，拒收)"
+            ) from exc
+        expected_context = _context(bid.lot, bid.bidder, row.kind)
+        if header.context != expected_context:
+            raise ValidationError(
+                f"{row.kind} file was sealed for lot "
+                f"{header.context.lot_id}, bidder {header.context.bidder_id}"
+                f" ({header.context.kind}), not for this bid"
+            )
+        if header.fingerprint.hex() != opening.fingerprint:
+            raise ValidationError(f"{row.kind} file was sealed to another opening key")
+        assert info.size == size  # noqa: S101 - the store reports what it holds
+        await BidFile.update({BidFile.sha256: digest, BidFile.size: size}).where(
+            BidFile.id == row.id
+        )
+        receipt_files.append(
+            ReceiptFile(kind=row.kind, object_key=row.object_key, sha256=digest, size=size)
+        )
+    now = clock.now()
+    async with transaction(Bid._meta.db):
+        await _open_lot_for_bids(bid.lot, now)
+        last = (
+            await Bid.select(Bid.sequence)
+            .where((Bid.lot == bid.lot) & Bid.sequence.is_not_null())
+            .order_by(Bid.sequence, ascending=False)
+            .first()
+        )
+        sequence = 1 if last is None else int(last["sequence"]) + 1
+        previous = await Bid.select(Bid.id).where(
+            (Bid.lot == bid.lot) & (Bid.bidder == bid.bidder) & (Bid.status == "submitted")
+        )
+        await Bid.update({Bid.status: "superseded"}).where(
+            Bid.id.is_in([p["id"] for p in previous] or [0])
+        )
+        receipt = sign_receipt(
+            Receipt(
+                lot_id=bid.lot,
+                bidder_id=bid.bidder,
+                bid_id=bid_id,
+                sequence=sequence,
+                received_at=now.isoformat(),
+                files=receipt_files,
+            ),
+            signing_key,
+        )
+        await Bid.update(
+            {
+                Bid.status: "submitted",
+                Bid.submitted_at: now,
+                Bid.sequence: sequence,
+                Bid.receipt: json.dumps(receipt, ensure_ascii=False),
+            }
+        ).where(Bid.id == bid_id)
+        await audit.record(
+            "bid.submitted",
+            actor=actor,
+            subject_type="bid",
+            subject_id=bid_id,
+            payload={
+                "lot_id": bid.lot,
+                "sequence": sequence,
+                "replaces": [p["id"] for p in previous],
+                "files": [f.sha256 for f in receipt_files],
+            },
+            clock=clock,
+        )
+    return receipt
+
+
+async def withdraw_bid(actor: Actor, bid_id: int, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Withdraw a bid before the deadline (TBL Art. 29); it stays in the audit trail."""
+    bid = await _own_bid(actor, bid_id)
+    if bid.status not in {"uploading", "submitted"}:
+        raise Conflict(f"this bid is already {bid.status}")
+    await _open_lot_for_bids(bid.lot, clock.now())
+    await Bid.update({Bid.status: "withdrawn", Bid.withdrawn_at: clock.now()}).where(
+        Bid.id == bid_id
+    )
+    await audit.record(
+        "bid.withdrawn",
+        actor=actor,
+        subject_type="bid",
+        subject_id=bid_id,
+        payload={"lot_id": bid.lot},
+        clock=clock,
+    )
+
+
+async def receipt_of(actor: Actor, bid_id: int) -> dict[str, Any]:
+    """The signed receipt of the caller's own submitted bid."""
+    bid = await _own_bid(actor, bid_id)
+    if not bid.receipt:
+        raise NotFound("this bid has no receipt: it was not submitted")
+    document: dict[str, Any] = json.loads(bid.receipt)
+    return document
+
+
+async def my_bids(actor: Actor, lot_id: int) -> list[dict[str, Any]]:
+    """The caller's own bids for a lot (nobody else learns a bid exists before opening)."""
+    return (
+        await Bid.select(Bid.id, Bid.status, Bid.created_at, Bid.submitted_at, Bid.sequence)
+        .where((Bid.lot == lot_id) & (Bid.bidder == actor.organisation_id))
+        .order_by(Bid.id)
+    )
+
+
+# ---------------------------------------------------------------------------- opening
+
+
+async def _opening_time_reached(lot_id: int, now: datetime) -> Any:
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    if now < project.opening_time or LotStatus(lot.status) is LotStatus.PUBLISHED:
+        raise Conflict("the opening has not started yet (未到开标时间)")
+    return lot
+
+
+async def encrypted_share_for(
+    actor: Actor, lot_id: int, *, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
+    """The caller's encrypted share, once the opening time has come."""
+    if actor.role is not Role.CUSTODIAN:
+        raise Forbidden("only key custodians hold shares")
+    await _opening_time_reached(lot_id, clock.now())
+    record = (
+        await KeyShareRecord.objects()
+        .where(
+            (KeyShareRecord.opening_key.lot == lot_id) & (KeyShareRecord.custodian == actor.user_id)
+        )
+        .first()
+    )
+    if record is None:
+        raise NotFound("you hold no share of this lot's key")
+    return {
+        "lot_id": lot_id,
+        "custodian_id": actor.user_id,
+        "index": record.share_index,
+        "encrypted_share": base64.b64encode(bytes.fromhex(record.encrypted_share)).decode(),
+        "released": bool(record.released_share),
+    }
+
+
+async def release_share(
+    actor: Actor, lot_id: int, share_b64: str, *, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, int]:
+    """A custodian releases its decrypted share at the opening; returns released/needed."""
+    if actor.role is not Role.CUSTODIAN:
+        raise Forbidden("only key custodians release shares")
+    lot = await _opening_time_reached(lot_id, clock.now())
+    if LotStatus(lot.status) is not LotStatus.BIDDING_CLOSED:
+        raise Conflict(f"this lot is {lot.status}; shares are no longer needed")
+    opening = await opening_key_of(lot_id)
+    record = (
+        await KeyShareRecord.objects()
+        .where(
+            (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.custodian == actor.user_id)
+        )
+        .first()
+    )
+    if record is None:
+        raise Forbidden("you hold no share of this lot's key")
+    try:
+        share = KeyShare.from_bytes(base64.b64decode(share_b64, validate=True))
+    except (ValueError, KeyCustodyError) as exc:
+        raise ValidationError("this is not a decrypted key share", field="share") from exc
+    if share.lot_id != str(lot_id) or share.fingerprint != opening.fingerprint:
+        raise ValidationError("this share belongs to another lot's key", field="share")
+    if share.index != record.share_index:
+        raise ValidationError("this is not your share of this lot's key", field="share")
+    await KeyShareRecord.update(
+        {
+            KeyShareRecord.released_share: share.to_bytes().hex(),
+            KeyShareRecord.released_at: clock.now(),
+        }
+    ).where(KeyShareRecord.id == record.id)
+    await audit.record(
+        "opening.share_released",
+        actor=actor,
+        subject_type="lot",
+        subject_id=lot_id,
+        payload={"index": share.index},
+        clock=clock,
+    )
+    released = await KeyShareRecord.count().where(
+        (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.released_share != "")
+    )
+    return {"released": released, "threshold": opening.threshold}
+
+
+async def _rebuild_key(opening: OpeningKey, master: bytes) -> Any:
+    if opening.mode == "platform" or opening.wrapped_private_key:
+        return unwrap_opening_key(
+            bytes.fromhex(opening.wrapped_private_key), master, str(opening.lot)
+        )
+    rows = await KeyShareRecord.select(KeyShareRecord.released_share).where(
+        (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.released_share != "")
+    )
+    shares = [KeyShare.from_bytes(bytes.fromhex(r["released_share"])) for r in rows]
+    return combine_shares(
+        shares,
+        lot_id=str(opening.lot),
+        public_key=load_public_key(bytes.fromhex(opening.public_key)),
+    )
+
+
+def _open_file(
+    store: ObjectStore,
+    key: str,
+    sha256: str,
+    size: int,
+    private_key: Any,
+    context: EnvelopeContext,
+    keep: bool,
+) -> bytes:
+    """Verify a stored sealed file against its receipt hash and decrypt it, streaming.
+
+    Returns the plaintext when ``keep`` (the small price declaration), else nothing.
+    """
+    digest = hashlib.sha256()
+    received = 0
+
+    def hashed() -> Iterator[bytes]:
+        nonlocal received
+        for chunk in store.get(key):
+            digest.update(chunk)
+            received += len(chunk)
+            yield chunk
+
+    kept = bytearray()
+    for plain in open_sealed(hashed(), opening_private_key=private_key, expected_context=context):
+        if keep:
+            kept += plain
+            if len(kept) > 1 << 20:
+                raise EnvelopeError("the price declaration is larger than 1 MiB")
+    if received != size or digest.hexdigest() != sha256:
+        raise EnvelopeError("the stored ciphertext does not match the receipt's hash")
+    return bytes(kept)
+
+
+def parse_declaration(plaintext: bytes) -> tuple[int, dict[str, Any]]:
+    """The declared total in fen from the price declaration JSON ``{"total": "…"}``."""
+    try:
+        doc = json.loads(plaintext)
+        total = parse_yuan(str(doc["total"]))
+    except (ValueError, KeyError, TypeError, MoneyError, InvalidOperation) as exc:
+        raise EnvelopeError("the price declaration is not valid") from exc
+    if total <= Decimal(0):
+        raise EnvelopeError("the declared price must be positive")
+    return yuan_to_fen(total), doc
+
+
+async def open_lot(
+    lot_id: int, *, store: ObjectStore, master: bytes, clock: Clock = SYSTEM_CLOCK
+) -> str:
+    """Open every bid of a lot (开标); idempotent and resumable bid by bid.
+
+    Returns what happened: "waiting" (not enough shares), "opened", "failed" or "done".
+    """
+    lot = await get_lot(lot_id)
+    if LotStatus(lot.status) is not LotStatus.BIDDING_CLOSED:
+        return "done"
+    opening = await opening_key_of(lot_id)
+    try:
+        private_key = await _rebuild_key(opening, master)
+    except KeyCustodyError as exc:
+        if "released" in str(exc) or "no shares" in str(exc):
+            return "waiting"
+        await audit.record(
+            "opening.key_rebuild_failed",
+            subject_type="lot",
+            subject_id=lot_id,
+            payload={"reason": str(exc)},
+            clock=clock,
+        )
+        return "waiting"
+    bids = (
+        await Bid.objects()
+        .where((Bid.lot == lot_id) & (Bid.status == "submitted"))
+        .order_by(Bid.sequence)
+    )
+    for bid in bids:
+        if await OpeningRecord.exists().where(OpeningRecord.bid == bid.id):
+            continue
+        files = await BidFile.objects().where(BidFile.bid == bid.id).order_by(BidFile.id)
+        outcome, reason, price, declaration = "opened", "", None, ""
+        try:
+            for row in files:
+                plain = await anyio.to_thread.run_sync(
+                    partial(
+                        _open_file,
+                        store,
+                        row.object_key,
+                        row.sha256,
+                        row.size,
+                        private_key,
+                        _context(lot_id, bid.bidder, row.kind),
+                        keep=row.kind == "price",
+                    )
+                )
+                if row.kind == "price":
+                    price, doc = parse_declaration(plain)
+                    declaration = json.dumps(doc, ensure_ascii=False)
+        except (EnvelopeError, OSError) as exc:
+            outcome, reason, price = "invalid", str(exc), None
+        async with transaction(OpeningRecord._meta.db):
+            await OpeningRecord(
+                lot=lot_id,
+                bid=bid.id,
+                bidder=bid.bidder,
+                submitted_at=bid.submitted_at,
+                outcome=outcome,
+                reason=reason,
+                declared_price_fen=price,
+                declaration=declaration,
+                opened_at=clock.now(),
+            ).save()
+            await audit.record(
+                "opening.bid_" + outcome,
+                subject_type="bid",
+                subject_id=bid.id,
+                payload={"lot_id": lot_id, "reason": reason, "declared_price_fen": price},
+                clock=clock,
+            )
+    # keep the key for evaluators, wrapped: documents stay encrypted at rest
+    await OpeningKey.update(
+        {
+            OpeningKey.wrapped_private_key: wrap_opening_key(
+                private_key, master, str(lot_id)
+            ).hex(),
+            OpeningKey.opened_at: clock.now(),
+        }
+    ).where(OpeningKey.id == opening.id)
+    valid = await OpeningRecord.count().where(
+        (OpeningRecord.lot == lot_id) & (OpeningRecord.outcome == "opened")
+    )
+    await transition_lot(
+        lot_id, LotEvent.OPEN, clock=clock, payload={"bids": len(bids), "valid": valid}
+    )
+    if valid < MIN_BIDS:
+        await transition_lot(
+            lot_id,
+            LotEvent.FAIL,
+            clock=clock,
+            failure_reason=FailureReason.TOO_FEW_VALID,
+            payload={"valid": valid},
+        )
+        await _failure_notice(lot_id, FailureReason.TOO_FEW_VALID, clock)
+        return "failed"
+    return "opened"
+
+
+async def _failure_notice(lot_id: int, reason: FailureReason, clock: Clock) -> None:
+    from procurement.notices import NoticeKind, publish_notice
+    from procurement.results import FAILURE_TEXT
+
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    zh, en = FAILURE_TEXT[reason]
+    await publish_notice(
+        project_id=project.id,
+        lot_id=lot_id,
+        kind=NoticeKind.FAILURE,
+        title=f"{project.title} 废标公告（标段{lot.number}）",
+        title_en=f"{project.title_en or project.title} — failure notice (lot {lot.number})",
+        body=f"废标原因：{zh}。",
+        body_en=f"Reason: {en}.",
+        clock=clock,
+    )
+
+
+async def on_bidding_closed(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> str:
+    """At the deadline: withdraw unfinished uploads; fewer than 3 bids → no opening.
+
+    Uploads not completed by the deadline count as withdrawn (ETM Art. 28).
+    """
+    await Bid.update({Bid.status: "withdrawn", Bid.withdrawn_at: clock.now()}).where(
+        (Bid.lot == lot_id) & (Bid.status == "uploading")
+    )
+    submitted = await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted"))
+    if submitted < MIN_BIDS:
+        await record_failure(
+            lot_id,
+            FailureReason.TOO_FEW_BIDS,
+            clock=clock,
+            explanation=f"投标截止时共收到{submitted}份投标文件。"
+            f" ({submitted} bids were received by the deadline.)",
+        )
+        return "failed"
+    return "closed"
+
+
+async def lots_ready_to_open() -> list[int]:
+    """Closed lots that can be opened now: platform-sealed, or with k shares released."""
+    from procurement.tables import Lot
+
+    closed = await Lot.select(Lot.id).where(Lot.status == LotStatus.BIDDING_CLOSED)
+    ready = []
+    for row in closed:
+        opening = await OpeningKey.objects().where(OpeningKey.lot == row["id"]).first()
+        if opening is None:
+            continue
+        if opening.mode == "platform":
+            ready.append(int(row["id"]))
+            continue
+        released = await KeyShareRecord.count().where(
+            (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.released_share != "")
+        )
+        if released >= opening.threshold:
+            ready.append(int(row["id"]))
+    return ready
+
+
+async def opening_record(lot_id: int) -> dict[str, Any]:
+    """The public opening record (唱标): every bid received, its time, hash and price."""
+    lot = await get_lot(lot_id)
+    if LotStatus(lot.status) in {LotStatus.DRAFT, LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED}:
+        raise NotFound("the opening record is published after the opening (开标后公布)")
+    rows = (
+        await OpeningRecord.select(
+            OpeningRecord.bid,
+            OpeningRecord.outcome,
+            OpeningRecord.reason,
+            OpeningRecord.declared_price_fen,
+            OpeningRecord.submitted_at,
+            OpeningRecord.opened_at,
+            OpeningRecord.bidder.name.as_alias("bidder_name"),
+            OpeningRecord.bidder.name_en.as_alias("bidder_name_en"),
+        )
+        .where(OpeningRecord.lot == lot_id)
+        .order_by(OpeningRecord.submitted_at)
+    )
+    for row in rows:
+        files = (
+            await BidFile.select(BidFile.kind, BidFile.sha256, BidFile.size)
+            .where(BidFile.bid == row["bid"])
+            .order_by(BidFile.id)
+        )
+        row["files"] = files
+    opening = await OpeningKey.objects().where(OpeningKey.lot == lot_id).first()
+    return {
+        "lot_id": lot_id,
+        "status": lot.status,
+        "failure_reason": lot.failure_reason,
+        "opened_at": opening.opened_at if opening else None,
+        "bids": rows,
+    }
+
+
+async def custodian_lots(actor: Actor) -> list[dict[str, Any]]:
+    """The lots whose key this custodian holds a share of, with their opening state."""
+    rows = (
+        await KeyShareRecord.select(
+            KeyShareRecord.share_index,
+            KeyShareRecord.released_at,
+            KeyShareRecord.opening_key.lot.id.as_alias("lot_id"),  # type: ignore[union-attr]  # two-level join
+            KeyShareRecord.opening_key.lot.title.as_alias("lot_title"),  # type: ignore[union-attr]  # two-level join
+            KeyShareRecord.opening_key.lot.status.as_alias("status"),  # type: ignore[union-attr]  # two-level join
+            KeyShareRecord.opening_key.threshold.as_alias("threshold"),
+        )
+        .where(KeyShareRecord.custodian == actor.user_id)
+        .order_by(KeyShareRecord.id, ascending=False)
+    )
+    return rows
+
+
+async def is_custodian(user_id: int) -> bool:
+    """Whether the user has registered a custodian key."""
+    return await CustodianKey.exists().where(CustodianKey.user == user_id)
+
+
+def price_declaration(total: Decimal, items: list[dict[str, Any]] | None = None) -> bytes:
+    """The plaintext of the sealed price declaration: ``{"total": "…", "items": [...]}``."""
+    return json.dumps({"total": str(total), "items": items or []}, ensure_ascii=False).encode()
+
+
+def iter_parts(chunks: Iterable[bytes], part_size: int = PART_SIZE) -> Iterator[bytes]:
+    """Regroup a ciphertext stream into upload parts of exactly ``part_size`` (last shorter)."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= part_size:
+            yield bytes(buffer[:part_size])
+            del buffer[:part_size]
+    if buffer:
+        yield bytes(buffer)
+
+
+async def submit_sealed_bid(
+    actor: Actor,
+    lot_id: int,
+    price: Decimal,
+    documents: dict[str, bytes],
+    *,
+    store: ObjectStore,
+    signing_key: Ed25519PrivateKey,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """Seal and submit a whole bid in this process (demo data and tests).
+
+    Real bidders seal on their own machine (browser or ``zhaocai bid submit``); this goes
+    through the same services with the same envelope.
+    """
+    opening = await public_opening_key(lot_id)
+    public = load_public_key(base64.b64decode(opening["public_key"]))
+    assert actor.organisation_id is not None  # noqa: S101 - a supplier's user
+    contents = {"price": price_declaration(price), **documents}
+    sealed = {
+        kind: b"".join(
+            seal(
+                [data],
+                opening_public_key=public,
+                context=_context(lot_id, actor.organisation_id, kind),
+            )
+        )
+        for kind, data in contents.items()
+    }
+    started = await start_bid(
+        actor,
+        lot_id,
+        [FileSpec(kind=k, size=len(v)) for k, v in sealed.items()],
+        store=store,
+        clock=clock,
+    )
+    for spec in started["files"]:
+        for number, part in enumerate(iter_parts([sealed[spec["kind"]]]), start=1):
+            await put_part(
+                actor, started["bid_id"], spec["file_id"], number, part, store=store, clock=clock
+            )
+    return await submit_bid(
+        actor, started["bid_id"], store=store, signing_key=signing_key, clock=clock
+    )
