@@ -313,12 +313,18 @@ def open_sealed(
                 "changed, reordered, truncated or extended"
             ) from exc
 
-    for chunk in stream:
-        buffer += chunk
+    def complete_chunks() -> Iterator[bytes]:
+        """Every chunk in the buffer that is followed by more data (so not the last)."""
+        nonlocal index
         while len(buffer) > sealed_chunk:
             yield decrypt(bytes(buffer[:sealed_chunk]), last=False)
             del buffer[:sealed_chunk]
             index += 1
+
+    yield from complete_chunks()
+    for chunk in stream:
+        buffer += chunk
+        yield from complete_chunks()
     if len(buffer) < TAG_SIZE:
         raise TamperedEnvelope("the envelope is truncated: its last chunk is missing")
     yield decrypt(bytes(buffer), last=True)
