@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bidding.envelope import fingerprint
+from bidding.envelope import fingerprint, public_key_bytes
 from bidding.keys import (
     KeyCustodyError,
     KeyShare,
@@ -101,19 +101,13 @@ def test_custodian_key_file_needs_its_passphrase() -> None:
     key = generate_custodian_key()
     data = export_custodian_key(key, "a long enough passphrase")
     assert same_key(load_custodian_key(data, "a long enough passphrase"), key)
-    assert custodian_public_key_from_file(data) == key.public_key().public_bytes(*_raw_point())
+    assert custodian_public_key_from_file(data) == public_key_bytes(key.public_key())
     with pytest.raises(KeyCustodyError, match="wrong passphrase"):
         load_custodian_key(data, "another passphrase!!")
     with pytest.raises(KeyCustodyError, match="at least 12"):
         export_custodian_key(key, "short")
     with pytest.raises(KeyCustodyError, match="not a custodian key file"):
         load_custodian_key(b"{}", "a long enough passphrase")
-
-
-def _raw_point() -> tuple[object, object]:
-    from cryptography.hazmat.primitives import serialization
-
-    return serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
 
 
 def test_master_wrap_is_bound_to_the_lot_and_the_master_key() -> None:
