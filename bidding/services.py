@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import math
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -224,13 +225,16 @@ class FileSpec:
 async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
-    if LotStatus(lot.status) is not LotStatus.PUBLISHED:
-        raise Conflict("this lot is not open for bids (当前标段不接受投标)")
-    if now >= project.bid_deadline:
+    if now >= project.bid_deadline and LotStatus(lot.status) in {
+        LotStatus.PUBLISHED,
+        LotStatus.BIDDING_CLOSED,
+    }:
         raise DeadlinePassed(
             f"the bid deadline {project.bid_deadline.isoformat()} has passed; the server "
             "clock is authoritative (投标截止时间已过)"
         )
+    if LotStatus(lot.status) is not LotStatus.PUBLISHED:
+        raise Conflict("this lot is not open for bids (当前标段不接受投标)")
     return lot, project
 
 
@@ -287,7 +291,8 @@ async def start_bid(
                 bid=bid.id, kind=spec.kind, label=spec.label[:200], declared_size=spec.size
             )
             await row.save()
-            row.object_key = f"bids/{lot_id}/{bid.id}/{row.id}-{spec.kind}"
+            # random part: keys stay unique even if a restored database reuses ids
+            row.object_key = f"bids/{lot_id}/{bid.id}/{row.id}-{spec.kind}-{uuid.uuid4().hex}"
             row.upload_id = await anyio.to_thread.run_sync(store.create_upload, row.object_key)
             await BidFile.update(
                 {BidFile.object_key: row.object_key, BidFile.upload_id: row.upload_id}

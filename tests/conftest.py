@@ -11,17 +11,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from procurement.settings import Settings
-from tests.services import Services, create_database
+from tests.services import Services, create_database, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +50,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "ZHAOCAI_SECRET_KEY": settings.secret_key.hex(),
         "ZHAOCAI_BASE_URL": settings.base_url,
         "ZHAOCAI_SWEEP_SECONDS": str(settings.sweep_seconds),
+        "ZHAOCAI_LOGIN_ATTEMPTS_PER_MINUTE": str(settings.login_attempts_per_minute),
+        "ZHAOCAI_DATABASE_POOL_SIZE": "5",
     }
 
 
@@ -146,3 +150,37 @@ def celery_worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """The real app on a free port, as ``zhaocai serve`` runs it in production."""
+    port = free_port()
+    env = settings_env(settings)
+    env["ZHAOCAI_BASE_URL"] = f"http://127.0.0.1:{port}"
+    log = (settings.data_dir / "web.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhaocai", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code in {200, 503}:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(
+            "the web server did not start: " + (settings.data_dir / "web.log").read_text()[-2000:]
+        )
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

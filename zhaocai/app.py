@@ -112,7 +112,8 @@ def create_app(
         if not isinstance(engine, PostgresEngine) or settings.database_pool_size <= 0:
             yield
             return
-        await engine.start_connection_pool(max_size=settings.database_pool_size)
+        pool_size = settings.database_pool_size
+        await engine.start_connection_pool(min_size=min(2, pool_size), max_size=pool_size)
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -207,3 +208,217 @@ def user_create(
     except ZhaocaiError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created user {username} (id {user_id})")
+
+
+def _client(url: str, username: str, password: str) -> Any:
+    from bidding.client import ClientError, ZhaocaiClient
+
+    try:
+        return ZhaocaiClient.login(url, username, password)
+    except (ClientError, OSError) as exc:
+        raise click.ClickException(f"cannot log in to {url}: {exc}") from exc
+
+
+_url = click.option(
+    "--url", default="http://127.0.0.1:8000", show_default=True, help="Base URL of the platform."
+)
+_username = click.option("--username", "-u", required=True)
+_password = click.option(
+    "--password",
+    envvar="ZHAOCAI_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    help="Or set ZHAOCAI_PASSWORD.",
+)
+
+
+@main.group()
+def bid() -> None:
+    """Submit or withdraw sealed bids from a script (the bidder's side)."""
+
+
+@bid.command("submit")
+@_url
+@_username
+@_password
+@click.option("--lot", "lot_id", type=int, required=True)
+@click.option("--price", required=True, help="Quoted total in yuan, e.g. 1250000.00")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    metavar="KIND=PATH",
+    help="technical=..., commercial=..., qualification=..., other=...",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where sealed files and the resume state are kept.",
+)
+def bid_submit(
+    url: str,
+    username: str,
+    password: str,
+    lot_id: int,
+    price: str,
+    files: tuple[str, ...],
+    workdir: Path | None,
+) -> None:
+    """Seal files locally, upload them in resumable parts, print the receipt.
+
+    Run the same command again after an interruption: it resumes from the sealed files in
+    the work directory.
+    """
+    from bidding.client import ClientError
+    from procurement.money import MoneyError, parse_yuan
+
+    try:
+        amount = parse_yuan(price)
+    except MoneyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--price") from exc
+    documents: dict[str, Path] = {}
+    for spec in files:
+        kind, _, path = spec.partition("=")
+        if not path or not Path(path).is_file():
+            raise click.BadParameter(
+                f"{spec!r}: use KIND=PATH of an existing file", param_hint="--file"
+            )
+        documents[kind] = Path(path)
+    workdir = workdir or Path(f"zhaocai-bid-lot{lot_id}")
+    client = _client(url, username, password)
+    try:
+        if not (workdir / "state.json").exists():
+            client.seal_bid(lot_id, amount, documents, workdir)
+        total = sum(p.stat().st_size for p in workdir.glob("*.zcb"))
+        with click.progressbar(length=total, label="uploading sealed bid") as bar:
+            receipt = client.upload_bid(workdir, progress=bar.update)
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
+    body = receipt["receipt"]
+    click.echo(
+        f"submitted: bid {body['bid_id']}, receipt #{body['sequence']} at "
+        f"{body['received_at']}; saved to {workdir / 'receipt.json'}"
+    )
+
+
+@bid.command("withdraw")
+@_url
+@_username
+@_password
+@click.option("--bid", "bid_id", type=int, required=True)
+def bid_withdraw(url: str, username: str, password: str, bid_id: int) -> None:
+    """Withdraw a bid before the deadline."""
+    from bidding.client import ClientError
+
+    try:
+        _client(url, username, password).withdraw(bid_id)
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"bid {bid_id} withdrawn")
+
+
+@main.group()
+def receipt() -> None:
+    """Bid receipts."""
+
+
+@receipt.command("verify")
+@click.argument("receipt_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The platform's public key (PEM from /.well-known/zhaocai-receipt-key.pem).",
+)
+@click.option("--url", default=None, help="Fetch the public key from the platform instead.")
+def receipt_verify(receipt_file: Path, key_file: Path | None, url: str | None) -> None:
+    """Check a receipt's signature offline; exit status 1 if it does not verify."""
+    import httpx
+
+    from bidding.receipts import ReceiptInvalid, load_public_key, verify_receipt
+
+    if key_file is not None:
+        pem = key_file.read_bytes()
+    elif url is not None:
+        pem = httpx.get(url.rstrip("/") + "/.well-known/zhaocai-receipt-key.pem").content
+    else:
+        raise click.UsageError("give --key PEM (offline) or --url")
+    try:
+        content = verify_receipt(receipt_file.read_bytes(), load_public_key(pem))
+    except ReceiptInvalid as exc:
+        click.echo(f"receipt INVALID: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"receipt valid: lot {content.lot_id}, bid {content.bid_id}, sequence "
+        f"{content.sequence}, received {content.received_at}"
+    )
+    for item in content.files:
+        click.echo(f"  {item.kind}: {item.size} bytes, SHA-256 {item.sha256}")
+
+
+@main.group()
+def custodian() -> None:
+    """Key custodians: create a key pair, register it, release shares at openings."""
+
+
+@custodian.command("keygen")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.password_option(
+    "--passphrase",
+    envvar="ZHAOCAI_KEY_PASSPHRASE",
+    help="Protects the key file (at least 12 characters).",
+)
+def custodian_keygen(out: Path, passphrase: str) -> None:
+    """Create a key pair in a passphrase-protected file (the private key stays here)."""
+    from bidding.keys import KeyCustodyError, export_custodian_key, generate_custodian_key
+
+    if out.exists():
+        raise click.ClickException(f"{out} exists; refusing to overwrite a key file")
+    try:
+        data = export_custodian_key(generate_custodian_key(), passphrase)
+    except KeyCustodyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--passphrase") from exc
+    out.write_bytes(data)
+    out.chmod(0o600)
+    click.echo(f"key written to {out}; register it with: zhaocai custodian register")
+
+
+@custodian.command("register")
+@_url
+@_username
+@_password
+@click.option(
+    "--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+def custodian_register(url: str, username: str, password: str, key_file: Path) -> None:
+    """Register the public key of a key file with the platform."""
+    from bidding.client import ClientError
+
+    try:
+        fingerprint = _client(url, username, password).register_custodian_key(key_file)
+    except (ClientError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"registered key {fingerprint[:16]}…")
+
+
+@custodian.command("release")
+@_url
+@_username
+@_password
+@click.option("--lot", "lot_id", type=int, required=True)
+@click.option(
+    "--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+@click.option("--passphrase", envvar="ZHAOCAI_KEY_PASSPHRASE", prompt=True, hide_input=True)
+def custodian_release(
+    url: str, username: str, password: str, lot_id: int, key_file: Path, passphrase: str
+) -> None:
+    """Decrypt your share of a lot's key here and release it for the opening."""
+    from bidding.client import ClientError
+
+    try:
+        result = _client(url, username, password).release_share(lot_id, key_file, passphrase)
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"share released: {result['released']} of {result['threshold']} needed")

@@ -1,0 +1,265 @@
+"""Sealed bids over HTTP against the served app and a real worker (PostgreSQL, S3, Redis).
+
+Bidders seal on their side with the client (``zhaocai bid``), upload in parts, replace a
+bid, get signed receipts; a late bid is refused on the server clock; custodians release
+their shares with their own key files; the worker opens the bids and publishes the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from bidding.client import ClientError, ZhaocaiClient
+from bidding.envelope import EnvelopeContext, load_public_key, seal
+from bidding.keys import (
+    KeyShare,
+    NotEnoughShares,
+    combine_shares,
+    decrypt_share,
+    export_custodian_key,
+)
+from bidding.tables import Bid, BidFile, KeyShareRecord, OpeningKey
+from procurement.clock import SYSTEM_CLOCK
+from procurement.roles import Actor, Role
+from procurement.settings import Settings
+from procurement.tables import Lot
+from tests.conftest import run_cli
+from tests.factories import CUSTODIAN_KEYS, PASSWORD, actor, custodians, published_project
+
+pytestmark = pytest.mark.integration
+PASSPHRASE = "custodian passphrase 2026"
+
+
+async def lot_of(project_id: int) -> Lot:
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    return lot
+
+
+async def wait_for(lot_id: int, statuses: set[str], seconds: float = 40) -> str:
+    status = ""
+    for _ in range(int(seconds * 4)):
+        lot = await Lot.objects().where(Lot.id == lot_id).first()
+        assert lot is not None
+        status = lot.status
+        if status in statuses:
+            return status
+        await asyncio.sleep(0.25)
+    return status
+
+
+def client(live_server: str, who: Actor) -> ZhaocaiClient:
+    return ZhaocaiClient.login(live_server, who.username, PASSWORD)
+
+
+def bid(
+    live_server: str,
+    who: Actor,
+    lot_id: int,
+    price: str,
+    tmp: Path,
+    document: bytes = b"technical proposal",
+) -> dict[str, object]:
+    source = tmp / f"{who.username}-{price}.pdf"
+    source.write_bytes(document)
+    session = client(live_server, who)
+    workdir = tmp / f"work-{who.username}-{price}"
+    session.seal_bid(lot_id, Decimal(price), {"technical": source}, workdir)
+    return session.upload_bid(workdir)
+
+
+async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
+    app: Litestar,
+    settings: Settings,
+    live_server: str,
+    celery_worker: subprocess.Popen[bytes],
+    tmp_path: Path,
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    keepers = await custodians()
+    suppliers = [await actor(Role.BIDDER) for _ in range(4)]
+    deadline = SYSTEM_CLOCK.now() + timedelta(seconds=20)
+    project_id = await published_project(purchaser, deadline=deadline)
+    lot = await lot_of(project_id)
+
+    receipts = [
+        await asyncio.to_thread(bid, live_server, s, lot.id, p, tmp_path)
+        for s, p in zip(suppliers[:3], ["980000.00", "955000.50", "1010000.00"], strict=True)
+    ]
+    replaced = await asyncio.to_thread(
+        bid, live_server, suppliers[2], lot.id, "940000.00", tmp_path
+    )
+    assert [r["receipt"]["sequence"] for r in [*receipts, replaced]] == [1, 2, 3, 4]  # type: ignore[index]
+    assert await Bid.count().where(Bid.status == "superseded") == 1
+
+    # the receipt verifies offline against the published key
+    pem = tmp_path / "platform.pem"
+    pem.write_bytes(httpx.get(live_server + "/.well-known/zhaocai-receipt-key.pem").content)
+    receipt_file = tmp_path / f"work-{suppliers[0].username}-980000.00" / "receipt.json"
+    verified = run_cli(settings, "receipt", "verify", str(receipt_file), "--key", str(pem))
+    assert "receipt valid" in verified.stdout
+    forged = receipt_file.read_text().replace('"sequence": 1', '"sequence": 9')
+    forged_file = tmp_path / "forged.json"
+    forged_file.write_text(forged)
+    assert (
+        run_cli(
+            settings, "receipt", "verify", str(forged_file), "--key", str(pem), check=False
+        ).returncode
+        == 1
+    )
+
+    # nobody learns bids exist, no share or record leaves before the opening
+    with pytest.raises(ClientError, match="409"):
+        client(live_server, keepers[0]).get(f"/api/opening/lots/{lot.id}/share")
+    assert httpx.get(f"{live_server}/api/public/lots/{lot.id}/opening").status_code == 404
+    other = client(live_server, suppliers[3])
+    with pytest.raises(ClientError, match="404"):
+        other.get(f"/api/bids/{receipts[0]['receipt']['bid_id']}")  # type: ignore[index]
+
+    # wait for the deadline: a late bid is refused by the server clock
+    assert await wait_for(lot.id, {"bidding_closed"}) == "bidding_closed"
+    with pytest.raises(ClientError, match="deadline"):
+        await asyncio.to_thread(bid, live_server, suppliers[3], lot.id, "900000.00", tmp_path)
+
+    # two custodians release their shares from their own key files
+    for keeper in keepers[:2]:
+        key_file = tmp_path / f"{keeper.username}.json"
+        key_file.write_bytes(
+            export_custodian_key(CUSTODIAN_KEYS[int(keeper.user_id or 0)], PASSPHRASE)
+        )
+        await asyncio.to_thread(
+            client(live_server, keeper).release_share, lot.id, key_file, PASSPHRASE
+        )
+    assert await wait_for(lot.id, {"opened", "failed"}) == "opened"
+    record = httpx.get(f"{live_server}/api/public/lots/{lot.id}/opening").json()
+    prices = sorted(b["declared_price_fen"] for b in record["bids"])
+    assert prices == [94_000_000, 95_500_050, 98_000_000]
+    assert {b["outcome"] for b in record["bids"]} == {"opened"}
+    page = httpx.get(f"{live_server}/lots/{lot.id}/opening?lang=en")
+    assert "955,000.50" in page.text
+
+
+async def test_tampered_ciphertext_is_recorded_invalid_and_the_lot_fails(
+    app: Litestar, settings: Settings, tmp_path: Path
+) -> None:
+    from bidding.platform_keys import master_key, signing_key
+    from bidding.services import open_lot, submit_sealed_bid
+    from bidding.tables import OpeningRecord
+    from procurement.clock import FixedClock
+    from procurement.projects import close_lot_if_due
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    suppliers = [await actor(Role.BIDDER) for _ in range(3)]
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
+    lot = await lot_of(project_id)
+    before = FixedClock(deadline - timedelta(hours=1))
+    for supplier, price in zip(suppliers, ["100.00", "200.00", "300.00"], strict=True):
+        await submit_sealed_bid(
+            supplier,
+            lot.id,
+            Decimal(price),
+            {"technical": b"x" * 5000},
+            store=store,
+            signing_key=signing_key(settings),
+            clock=before,
+        )
+    # an operator flips one byte of one stored ciphertext
+    victim = await BidFile.objects().where(BidFile.kind == "technical").first()
+    assert victim is not None
+    data = bytearray(b"".join(store.get(victim.object_key)))
+    data[len(data) // 2] ^= 0x01
+    await asyncio.to_thread(_overwrite, store, victim.object_key, bytes(data))
+    after = FixedClock(deadline + timedelta(minutes=1))
+    assert await close_lot_if_due(lot.id, clock=after)
+    outcome = await open_lot(lot.id, store=store, master=master_key(settings), clock=after)
+    assert outcome == "failed"  # 2 valid bids left: too few (GPL Art. 36)
+    invalid = await OpeningRecord.objects().where(OpeningRecord.outcome == "invalid").first()
+    assert invalid is not None
+    assert "hash" in invalid.reason or "authentication" in invalid.reason
+    assert await OpeningRecord.count() == 3
+    refreshed = await lot_of(project_id)
+    assert refreshed.failure_reason == "TOO_FEW_VALID"
+    assert (
+        await open_lot(lot.id, store=store, master=master_key(settings), clock=after) == "done"
+    )  # idempotent
+
+
+def _overwrite(store: object, key: str, data: bytes) -> None:
+    """Replace an object behind the platform's back, as an attacker with storage access."""
+    from storage import LocalObjectStore, S3ObjectStore
+
+    if isinstance(store, S3ObjectStore):
+        import io
+
+        store.client.put_object(store.bucket, key, io.BytesIO(data), len(data))
+    elif isinstance(store, LocalObjectStore):
+        path = store.root / key
+        path.chmod(0o644)
+        path.write_bytes(data)
+
+
+async def test_with_every_row_and_object_but_one_custodian_key_no_bid_opens(app: Litestar) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    keepers = await custodians()
+    project_id = await published_project(purchaser)
+    lot = await lot_of(project_id)
+    opening = await OpeningKey.objects().where(OpeningKey.lot == lot.id).first()
+    assert opening is not None
+    assert opening.wrapped_private_key == ""  # the platform holds no usable private key
+    record = (
+        await KeyShareRecord.objects().where(KeyShareRecord.custodian == keepers[0].user_id).first()
+    )
+    assert record is not None
+    share = decrypt_share(
+        bytes.fromhex(record.encrypted_share),
+        CUSTODIAN_KEYS[int(keepers[0].user_id or 0)],
+        lot_id=str(lot.id),
+        custodian_id=str(keepers[0].user_id),
+    )
+    with pytest.raises(NotEnoughShares):
+        combine_shares(
+            [KeyShare.from_bytes(share)],
+            lot_id=str(lot.id),
+            public_key=load_public_key(bytes.fromhex(opening.public_key)),
+        )
+
+
+async def test_a_bid_sealed_for_another_lot_is_refused(app: Litestar, settings: Settings) -> None:
+    from bidding.platform_keys import signing_key
+    from bidding.services import FileSpec, public_opening_key, put_part, start_bid, submit_bid
+    from procurement.exceptions import ValidationError
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    project_id = await published_project(purchaser)
+    lot = await lot_of(project_id)
+    key = await public_opening_key(lot.id)
+    public = load_public_key(base64.b64decode(key["public_key"]))
+    wrong = EnvelopeContext(
+        lot_id=str(lot.id + 1000), bidder_id=str(supplier.organisation_id), kind="price"
+    )
+    blob = b"".join(seal([b'{"total": "1.00"}'], opening_public_key=public, context=wrong))
+    started = await start_bid(
+        supplier, lot.id, [FileSpec(kind="price", size=len(blob))], store=store
+    )
+    file_id = started["files"][0]["file_id"]
+    with pytest.raises(ValidationError, match="must be"):
+        await put_part(supplier, started["bid_id"], file_id, 1, blob[:-1], store=store)
+    await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)
+    with pytest.raises(ValidationError, match="sealed for lot"):
+        await submit_bid(
+            supplier, started["bid_id"], store=store, signing_key=signing_key(settings)
+        )
+    assert await Bid.count().where(Bid.status == "submitted") == 0
