@@ -57,6 +57,11 @@ async def wait_for(lot_id: int, statuses: set[str], seconds: float = 40) -> str:
     return status
 
 
+async def fetch(url: str) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.get(url)
+
+
 def client(live_server: str, who: Actor) -> ZhaocaiClient:
     return ZhaocaiClient.login(live_server, who.username, PASSWORD)
 
@@ -103,7 +108,7 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
 
     # the receipt verifies offline against the published key
     pem = tmp_path / "platform.pem"
-    pem.write_bytes(httpx.get(live_server + "/.well-known/zhaocai-receipt-key.pem").content)
+    pem.write_bytes((await fetch(live_server + "/.well-known/zhaocai-receipt-key.pem")).content)
     receipt_file = tmp_path / f"work-{suppliers[0].username}-980000.00" / "receipt.json"
     verified = run_cli(settings, "receipt", "verify", str(receipt_file), "--key", str(pem))
     assert "receipt valid" in verified.stdout
@@ -120,7 +125,7 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
     # nobody learns bids exist, no share or record leaves before the opening
     with pytest.raises(ClientError, match="409"):
         client(live_server, keepers[0]).get(f"/api/opening/lots/{lot.id}/share")
-    assert httpx.get(f"{live_server}/api/public/lots/{lot.id}/opening").status_code == 404
+    assert (await fetch(f"{live_server}/api/public/lots/{lot.id}/opening")).status_code == 404
     other = client(live_server, suppliers[3])
     with pytest.raises(ClientError, match="404"):
         other.get(f"/api/bids/{receipts[0]['receipt']['bid_id']}")  # type: ignore[index]
@@ -140,11 +145,11 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
             client(live_server, keeper).release_share, lot.id, key_file, PASSPHRASE
         )
     assert await wait_for(lot.id, {"opened", "failed"}) == "opened"
-    record = httpx.get(f"{live_server}/api/public/lots/{lot.id}/opening").json()
+    record = (await fetch(f"{live_server}/api/public/lots/{lot.id}/opening")).json()
     prices = sorted(b["declared_price_fen"] for b in record["bids"])
     assert prices == [94_000_000, 95_500_050, 98_000_000]
     assert {b["outcome"] for b in record["bids"]} == {"opened"}
-    page = httpx.get(f"{live_server}/lots/{lot.id}/opening?lang=en")
+    page = await fetch(f"{live_server}/lots/{lot.id}/opening?lang=en")
     assert "955,000.50" in page.text
 
 
