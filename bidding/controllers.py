@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from bidding import services
 from bidding.receipts import public_key_pem
 from bidding.runtime import current
 from procurement.exceptions import ValidationError
+from procurement.lifecycle import LotStatus
 from procurement.projects import get_lot, get_project
-from procurement.roles import Role
-from procurement.web import PUBLIC, render, require_actor, roles
+from procurement.roles import Actor, Role
+from procurement.web import PUBLIC, Link, add_lot_links, render, require_actor, roles
 
 log = logging.getLogger(__name__)
 BIDDER = roles(Role.BIDDER)
@@ -229,4 +231,41 @@ class BiddingPagesController(Controller):
         )
 
 
-ROUTE_HANDLERS = [BiddingApiController, BiddingPagesController]
+class BidderPagesController(Controller):
+    """The bidder's bid page (sealing happens in the browser, see static/bid.js)."""
+
+    @get("/supplier/lots/{lot_id:int}/bid", opt=BIDDER, name="bid_page")
+    async def bid_page(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """Seal and upload a bid; see and withdraw earlier ones."""
+        actor = require_actor(request)
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        return render(
+            request,
+            "bidding/bid.html",
+            {"lot": lot, "project": project, "bids": await services.my_bids(actor, lot_id)},
+        )
+
+    @post("/supplier/bids/{bid_id:int}/withdraw", opt=BIDDER, name="bid_withdraw_page")
+    async def withdraw(self, request: Request[Any, Any, Any], bid_id: FromPath[int]) -> Redirect:
+        """Withdraw from the bid page."""
+        actor = require_actor(request)
+        progress = await services.bid_progress(actor, bid_id)
+        await services.withdraw_bid(actor, bid_id)
+        return Redirect(f"/supplier/lots/{progress['lot_id']}/bid")
+
+
+def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
+    """Links on lot rows: submit a bid (suppliers, open lots), the opening record (opened)."""
+    status = lot.get("status")
+    if status == LotStatus.PUBLISHED and actor is not None and actor.role is Role.BIDDER:
+        return [Link("Submit bid", f"/supplier/lots/{lot['id']}/bid")]
+    if status in {LotStatus.OPENED, LotStatus.EVALUATING, LotStatus.AWARDED} or (
+        status == LotStatus.FAILED and lot.get("failure_reason") == "TOO_FEW_VALID"
+    ):
+        return [Link("Opening record", f"/lots/{lot['id']}/opening")]
+    return []
+
+
+add_lot_links(lot_links)
+ROUTE_HANDLERS = [BiddingApiController, BiddingPagesController, BidderPagesController]

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.conftest import ROOT
+from procurement.db import bind_engine, engine_for
+from procurement.settings import Settings
+from tests.conftest import ROOT, truncate_all
+from storage import open_object_store
+from zhaocai.wiring import all_tables, configure_packages
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,3 +50,20 @@ def screenshot_path(name: str) -> Path:
     """Where a test keeps the screenshot of a page, for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from a test that drives Playwright's sync API (its loop is busy)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture
+def database(settings: Settings) -> None:
+    """The test database, bound in this process (packages wired as the app does), emptied."""
+    bind_engine(engine_for(settings.database_url), all_tables())
+    configure_packages(settings, open_object_store(settings.storage_url))
+    run_async(truncate_all())

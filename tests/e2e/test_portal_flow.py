@@ -7,42 +7,21 @@ documents; and the deadline of a lot passes and the lot closes by itself.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import SYSTEM_CLOCK
-from procurement.db import bind_engine, engine_for
 from procurement.roles import Role
-from procurement.settings import Settings
 from procurement.tables import Lot
-from tests.conftest import truncate_all
-from tests.e2e.conftest import screenshot_path
+from tests.e2e.conftest import run_async, screenshot_path
 from tests.factories import PASSWORD, actor, credit_code, local, published_project
-from zhaocai.wiring import all_tables
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from a test that drives Playwright's sync API (its loop is busy)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-@pytest.fixture
-def database(settings: Settings) -> None:
-    bind_engine(engine_for(settings.database_url), all_tables())
-    run_async(truncate_all())
 
 
 def log_in(page: Page, base: str, username: str) -> None:

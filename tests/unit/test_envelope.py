@@ -147,16 +147,22 @@ def test_the_published_test_vector_is_reproduced_and_opens() -> None:
     from pathlib import Path
 
     vector = json.loads((Path(__file__).parent / "vectors" / "zcb1.json").read_text())
-    opening = ec.derive_private_key(int(vector["opening_private_scalar_hex"], 16),
-                                    ec.SECP256R1())
-    ephemeral = ec.derive_private_key(int(vector["ephemeral_private_scalar_hex"], 16),
-                                      ec.SECP256R1())
+    opening = ec.derive_private_key(int(vector["opening_private_scalar_hex"], 16), ec.SECP256R1())
+    ephemeral = ec.derive_private_key(
+        int(vector["ephemeral_private_scalar_hex"], 16), ec.SECP256R1()
+    )
     context = EnvelopeContext(vector["lot_id"], vector["bidder_id"], vector["kind"])
-    blob = b"".join(seal([vector["plaintext_utf8"].encode()],
-                         opening_public_key=opening.public_key(), context=context,
-                         chunk_size=vector["chunk_size"], _ephemeral=ephemeral,
-                         _salt=bytes.fromhex(vector["salt_hex"]),
-                         _prefix=bytes.fromhex(vector["nonce_prefix_hex"])))
+    blob = b"".join(
+        seal(
+            [vector["plaintext_utf8"].encode()],
+            opening_public_key=opening.public_key(),
+            context=context,
+            chunk_size=vector["chunk_size"],
+            _ephemeral=ephemeral,
+            _salt=bytes.fromhex(vector["salt_hex"]),
+            _prefix=bytes.fromhex(vector["nonce_prefix_hex"]),
+        )
+    )
     assert blob.hex() == vector["envelope_hex"]
     plain = b"".join(open_sealed([blob], opening_private_key=opening, expected_context=context))
     assert plain.decode() == vector["plaintext_utf8"]

@@ -1,0 +1,98 @@
+// The bid page: seal in this browser, upload in resumable parts, show the receipt.
+import { b64decode, contextBytes, newSealingParameters, parts, seal, sealedSize } from "./zcb1.js";
+
+const form = document.getElementById("bid-form");
+const lotId = Number(form.dataset.lot);
+const bidderId = Number(form.dataset.bidder);
+const stateKey = `zhaocai-bid-${lotId}`;
+const csrf = () => (document.cookie.match(/(?:^|; )zc_csrf=([^;]*)/) || [])[1] || "";
+const status = document.getElementById("status");
+
+async function api(method, path, body, raw) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch(path, {
+        method, credentials: "same-origin",
+        headers: raw ? { "x-csrftoken": csrf(), "content-type": "application/octet-stream" }
+                     : { "x-csrftoken": csrf(), "content-type": "application/json" },
+        body: raw ? body : (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw Object.assign(new Error(data.detail || response.statusText),
+                                            { status: response.status });
+      return data;
+    } catch (error) {
+      // a dropped connection is retried; a refusal from the platform is final
+      if (error.status || attempt >= 5) throw error;
+      status.textContent = form.dataset.msgRetry;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+  }
+}
+
+function setBar(id, done, total) {
+  const pct = total ? Math.floor((100 * done) / total) : 100;
+  document.querySelector(`#${id} > span`).style.width = `${pct}%`;
+  document.getElementById(`${id}-label`).textContent = `${pct}%`;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const price = form.price.value.trim();
+    if (!/^\d+(\.\d{1,2})?$/.test(price)) throw new Error(form.dataset.msgPrice);
+    const files = { price: new Blob([JSON.stringify({ total: price, items: [] })]) };
+    for (const input of form.querySelectorAll("input[type=file]")) {
+      if (input.files.length) files[input.name] = input.files[0];
+    }
+    const key = await api("GET", `/api/lots/${lotId}/opening-key`);
+    const openingKeyRaw = b64decode(key.public_key);
+    let state = JSON.parse(localStorage.getItem(stateKey) || "null");
+    const sizes = Object.fromEntries(Object.entries(files).map(([kind, blob]) =>
+      [kind, sealedSize(blob.size, contextBytes(lotId, bidderId, kind))]));
+    const same = state && Object.keys(sizes).every((k) => state.sizes[k] === sizes[k]);
+    if (!same) {
+      const params = {};
+      for (const kind of Object.keys(files)) params[kind] = await newSealingParameters();
+      const started = await api("POST", `/api/lots/${lotId}/bids`, {
+        files: Object.entries(sizes).map(([kind, size]) => ({ kind, size })) });
+      state = { bidId: started.bid_id, sizes, params,
+                fileIds: Object.fromEntries(started.files.map((f) => [f.kind, f.file_id])) };
+      localStorage.setItem(stateKey, JSON.stringify(state));
+    }
+    const progress = await api("GET", `/api/bids/${state.bidId}`);
+    const received = Object.fromEntries(progress.files.map((f) =>
+      [f.file_id, new Set(f.parts_received)]));
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    let sent = 0;
+    for (const [kind, blob] of Object.entries(files)) {
+      const fileId = state.fileIds[kind];
+      let done = 0; let number = 0;
+      const stream = seal(blob, { openingKeyRaw, lotId, bidderId, kind, params: state.params[kind] });
+      for await (const part of parts(stream, progress.part_size)) {
+        number += 1;
+        if (!received[fileId].has(number)) {
+          await api("PUT", `/api/bids/${state.bidId}/files/${fileId}/parts/${number}`, part, true);
+        }
+        done += part.length; sent += part.length;
+        setBar(`bar-${kind}`, done, sizes[kind]);
+        setBar("bar-total", sent, total);
+        status.textContent = form.dataset.msgUploading;
+      }
+    }
+    const receipt = await api("POST", `/api/bids/${state.bidId}/submit`);
+    localStorage.removeItem(stateKey);
+    status.textContent = form.dataset.msgDone;
+    const link = document.getElementById("receipt-link");
+    link.href = `/bids/${receipt.receipt.bid_id}/receipt`;
+    link.hidden = false;
+    document.getElementById("receipt-sequence").textContent = receipt.receipt.sequence;
+  } catch (error) {
+    status.textContent = error.message;
+    status.classList.add("error");
+  } finally {
+    button.disabled = false;
+  }
+});

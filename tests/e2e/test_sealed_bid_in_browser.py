@@ -1,0 +1,106 @@
+"""A supplier seals a 20 MB bid in Chromium (WebCrypto) and uploads it in parts with
+progress bars; the Python opening decrypts it and reads the price the browser sealed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from bidding.platform_keys import master_key, signing_key
+from bidding.services import open_lot, opening_record, submit_sealed_bid
+from bidding.tables import BidFile
+from procurement.clock import SYSTEM_CLOCK, FixedClock
+from procurement.projects import close_lot_if_due
+from procurement.roles import Role
+from procurement.settings import Settings
+from procurement.tables import Lot
+from storage import open_object_store
+from tests.e2e.conftest import run_async, screenshot_path
+from tests.factories import PASSWORD, actor, published_project
+
+pytestmark = pytest.mark.e2e
+
+
+async def first(query: Any) -> Any:
+    """The first row of a piccolo ``objects()`` query (run from Playwright's thread)."""
+    return await query.first()
+
+
+def test_bid_sealed_in_the_browser_opens_in_python(
+    browser: Browser, live_server: str, database: None, settings: Settings, tmp_path: Path
+) -> None:
+    purchaser = run_async(actor(Role.PURCHASER))
+    suppliers = [run_async(actor(Role.BIDDER)) for _ in range(3)]
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=25)
+    project_id = run_async(
+        published_project(
+            purchaser, deadline=deadline, custody_mode="platform", title="实验室设备采购"
+        )
+    )
+    lot = run_async(first(Lot.objects().where(Lot.project == project_id)))
+    assert lot is not None
+    document = tmp_path / "technical.pdf"
+    document.write_bytes(os.urandom(20 * 1024 * 1024))
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server + "/login?lang=zh")
+    page.fill("#username", suppliers[0].username)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.goto(live_server + "/supplier")
+    page.click(f"a[href='/supplier/lots/{lot.id}/bid']")
+    expect(page.locator("h1")).to_have_text("提交加密投标文件")
+    page.fill("#price", "1234567.89")
+    page.set_input_files("#technical", str(document))
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(m.text))
+    page.on("pageerror", lambda e: messages.append(str(e)))
+    page.click("#seal-submit")
+    page.wait_for_function(
+        "() => parseInt(document.getElementById('bar-total-label').textContent) > 5"
+    )
+    page.screenshot(path=screenshot_path("bid-uploading"), full_page=True)
+    expect(page.locator("#receipt-link")).to_be_visible(timeout=120_000)
+    expect(page.locator("#bar-total-label")).to_have_text("100%")
+    page.screenshot(path=screenshot_path("bid-submitted"), full_page=True)
+
+    store = open_object_store(settings.storage_url)
+    before = FixedClock(deadline - timedelta(hours=1))
+    for supplier, price in zip(suppliers[1:], ["1300000.00", "1288000.00"], strict=True):
+        run_async(
+            submit_sealed_bid(
+                supplier,
+                lot.id,
+                Decimal(price),
+                {"technical": b"doc"},
+                store=store,
+                signing_key=signing_key(settings),
+                clock=before,
+            )
+        )
+    after = FixedClock(deadline + timedelta(minutes=1))
+    assert run_async(close_lot_if_due(lot.id, clock=after))
+    assert (
+        run_async(open_lot(lot.id, store=store, master=master_key(settings), clock=after))
+        == "opened"
+    )
+    record = run_async(opening_record(lot.id))
+    by_price = sorted((b["declared_price_fen"], b["outcome"]) for b in record["bids"])
+    assert by_price == [(123_456_789, "opened"), (128_800_000, "opened"), (130_000_000, "opened")]
+    sealed = run_async(
+        first(BidFile.objects().where(BidFile.kind == "technical").order_by(BidFile.id))
+    )
+    assert sealed is not None
+    assert sealed.size > 20 * 1024 * 1024  # the whole document arrived, sealed
+    assert sealed.sha256 == hashlib.sha256(b"".join(store.get(sealed.object_key))).hexdigest()
+    page.goto(f"{live_server}/lots/{lot.id}/opening?lang=zh")
+    expect(page.locator("#opening-record")).to_contain_text("1,234,567.89")
+    page.screenshot(path=screenshot_path("opening-record"), full_page=True)
