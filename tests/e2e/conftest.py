@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from procurement.db import bind_engine, engine_for
 from procurement.settings import Settings
-from tests.conftest import ROOT, truncate_all
 from storage import open_object_store
+from tests.conftest import ROOT, truncate_all
 from zhaocai.wiring import all_tables, configure_packages
 
 CHROMIUM = "/usr/bin/chromium"
