@@ -33,7 +33,7 @@ class SupplierController(Controller):
                 Lot.number,
                 Lot.title,
                 Lot.budget_fen,
-            Lot.status,
+                Lot.status,
                 Lot.project.id.as_alias("project_id"),
                 Lot.project.title.as_alias("project_title"),
                 Lot.project.code.as_alias("project_code"),
