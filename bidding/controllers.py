@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from bidding import services
 from bidding.receipts import public_key_pem
@@ -18,7 +18,15 @@ from procurement.exceptions import ValidationError
 from procurement.lifecycle import LotStatus
 from procurement.projects import get_lot, get_project
 from procurement.roles import Actor, Role
-from procurement.web import PUBLIC, Link, add_lot_links, render, require_actor, roles
+from procurement.web import (
+    PUBLIC,
+    Link,
+    add_lot_links,
+    current_actor,
+    render,
+    require_actor,
+    roles,
+)
 
 log = logging.getLogger(__name__)
 BIDDER = roles(Role.BIDDER)
@@ -201,9 +209,14 @@ class BiddingPagesController(Controller):
         record = await services.opening_record(lot_id)
         lot = await get_lot(lot_id)
         project = await get_project(lot.project)
-        return render(
-            request, "bidding/opening.html", {"record": record, "lot": lot, "project": project}
+        actor = current_actor(request)
+        owner = (
+            actor is not None
+            and actor.role is Role.PURCHASER
+            and actor.organisation_id == project.purchaser
         )
+        context = {"record": record, "lot": lot, "project": project, "owner": owner}
+        return render(request, "bidding/opening.html", context)
 
     @get("/custodian", opt=CUSTODIAN, name="custodian_home")
     async def custodian_home(self, request: Request[Any, Any, Any]) -> Template:
@@ -255,6 +268,24 @@ class BidderPagesController(Controller):
         return Redirect(f"/supplier/lots/{progress['lot_id']}/bid")
 
 
+class PurchaserBidDocumentsController(Controller):
+    """Opened bids' documents for the purchasing unit."""
+
+    @get("/purchaser/bid-files/{file_id:int}", opt=roles(Role.PURCHASER), name="bid_document")
+    async def document(self, request: Request[Any, Any, Any], file_id: FromPath[int]) -> Stream:
+        """Download one decrypted bid document (decrypted on the fly)."""
+        runtime = current()
+        row, chunks = await services.open_bid_document(
+            require_actor(request), file_id, store=runtime.store, master=runtime.master_key
+        )
+        name = f"bid-{row.bid}-{row.kind}.bin"
+        return Stream(
+            chunks,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
 def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
     """Links on lot rows: submit a bid (suppliers, open lots), the opening record (opened)."""
     status = lot.get("status")
@@ -268,4 +299,9 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
 
 
 add_lot_links(lot_links)
-ROUTE_HANDLERS = [BiddingApiController, BiddingPagesController, BidderPagesController]
+ROUTE_HANDLERS = [
+    BiddingApiController,
+    BiddingPagesController,
+    BidderPagesController,
+    PurchaserBidDocumentsController,
+]

@@ -647,7 +647,7 @@ async def _rebuild_key(opening: OpeningKey, master: bytes) -> Any:
     )
 
 
-def _open_file(
+def open_stored_file(
     store: ObjectStore,
     key: str,
     sha256: str,
@@ -731,7 +731,7 @@ async def open_lot(
             for row in files:
                 plain = await anyio.to_thread.run_sync(
                     partial(
-                        _open_file,
+                        open_stored_file,
                         store,
                         row.object_key,
                         row.sha256,
@@ -972,4 +972,45 @@ async def submit_sealed_bid(
             )
     return await submit_bid(
         actor, started["bid_id"], store=store, signing_key=signing_key, clock=clock
+    )
+
+
+#: Lot states in which opened bids' documents may be read (after the opening).
+READABLE_STATES = {LotStatus.OPENED, LotStatus.EVALUATING, LotStatus.AWARDED, LotStatus.FAILED}
+
+
+async def open_bid_document(
+    actor: Actor, file_id: int, *, store: ObjectStore, master: bytes
+) -> tuple[BidFile, Iterator[bytes]]:
+    """Decrypt an opened bid's file for the lot's purchaser, streaming (never stored clear).
+
+    Only after the opening, only bids recorded as opened, only the purchasing unit that
+    owns the project (the evaluation committee gets its own access in evaluation).
+    """
+    row = await BidFile.objects().where(BidFile.id == file_id).first()
+    if row is None:
+        raise NotFound(f"no bid file with id {file_id}")
+    bid = await Bid.objects().where(Bid.id == row.bid).first()
+    assert bid is not None  # noqa: S101 - a file belongs to a bid
+    lot = await get_lot(bid.lot)
+    project = await get_project(lot.project)
+    if actor.role is not Role.PURCHASER or actor.organisation_id != project.purchaser:
+        raise Forbidden("only the purchasing unit of this project reads its bids")
+    record = await OpeningRecord.objects().where(OpeningRecord.bid == bid.id).first()
+    if LotStatus(lot.status) not in READABLE_STATES or record is None:
+        raise Forbidden("bid documents can be read only after the opening (开标后方可查阅)")
+    if record.outcome != "opened":
+        raise Conflict("this bid failed verification at the opening and cannot be read")
+    opening = await opening_key_of(lot.id)
+    key = unwrap_opening_key(bytes.fromhex(opening.wrapped_private_key), master, str(lot.id))
+    await audit.record(
+        "bid.document_read",
+        actor=actor,
+        subject_type="bid_file",
+        subject_id=file_id,
+        payload={"lot_id": lot.id, "bid_id": bid.id},
+    )
+    context = _context(lot.id, bid.bidder, row.kind)
+    return row, open_sealed(
+        store.get(row.object_key), opening_private_key=key, expected_context=context
     )

@@ -19,7 +19,7 @@ from procurement.clock import SYSTEM_CLOCK
 from procurement.roles import Role
 from procurement.tables import Lot
 from tests.e2e.conftest import run_async, screenshot_path
-from tests.factories import PASSWORD, actor, credit_code, local, published_project
+from tests.factories import PASSWORD, actor, credit_code, custodians, local, published_project
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +41,7 @@ def test_tender_from_publication_to_download(
 ) -> None:
     purchaser = run_async(actor(Role.PURCHASER, username="hospital"))
     admin = run_async(actor(Role.ADMIN, username="admin"))
+    run_async(custodians())  # tenders are sealed to keys the custodians hold
     base = live_server
 
     # The purchaser creates and publishes a tender with a document.

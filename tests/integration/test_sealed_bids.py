@@ -268,3 +268,46 @@ async def test_a_bid_sealed_for_another_lot_is_refused(app: Litestar, settings: 
             supplier, started["bid_id"], store=store, signing_key=signing_key(settings)
         )
     assert await Bid.count().where(Bid.status == "submitted") == 0
+
+
+async def test_purchaser_reads_opened_documents_and_nobody_else(
+    app: Litestar, settings: Settings
+) -> None:
+    from bidding.platform_keys import master_key, signing_key
+    from bidding.services import open_bid_document, open_lot, submit_sealed_bid
+    from procurement.clock import FixedClock
+    from procurement.exceptions import Forbidden
+    from procurement.projects import close_lot_if_due
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    stranger = await actor(Role.PURCHASER)
+    suppliers = [await actor(Role.BIDDER) for _ in range(3)]
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
+    lot = await lot_of(project_id)
+    before = FixedClock(deadline - timedelta(hours=1))
+    for i, supplier in enumerate(suppliers):
+        await submit_sealed_bid(
+            supplier,
+            lot.id,
+            Decimal("100.00") + i,
+            {"technical": f"方案 {i} ".encode() * 1000},
+            store=store,
+            signing_key=signing_key(settings),
+            clock=before,
+        )
+    document = await BidFile.objects().where(BidFile.kind == "technical").first()
+    assert document is not None
+    with pytest.raises(Forbidden, match="after the opening"):
+        await open_bid_document(purchaser, document.id, store=store, master=master_key(settings))
+    after = FixedClock(deadline + timedelta(minutes=1))
+    await close_lot_if_due(lot.id, clock=after)
+    await open_lot(lot.id, store=store, master=master_key(settings), clock=after)
+    _, chunks = await open_bid_document(
+        purchaser, document.id, store=store, master=master_key(settings)
+    )
+    assert b"".join(chunks).startswith("方案 ".encode())
+    for outsider in (stranger, suppliers[1]):
+        with pytest.raises(Forbidden):
+            await open_bid_document(outsider, document.id, store=store, master=master_key(settings))

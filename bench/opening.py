@@ -1,0 +1,111 @@
+"""Opening speed: decrypting and verifying sealed bids against a raw download of them.
+
+N sealed bids (default 8 × 32 MiB) are stored in S3 (SeaweedFS); the benchmark times a
+plain streaming download of every object, then the opening's own per-file work (stream,
+SHA-256 against the receipt, ZCB1 decryption and verification of every chunk).
+Goal: opening ≤ 1.5 × the raw download. Last line: JSON.
+
+Usage: python bench/opening.py [--bids 8] [--mib 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+from bidding.envelope import EnvelopeContext, seal  # noqa: E402
+from bidding.services import open_stored_file  # noqa: E402
+from storage import ObjectStore, open_object_store  # noqa: E402
+from tests.services import Services  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+def plaintext(mib: int, seed: int) -> Iterator[bytes]:
+    block = hashlib.sha256(str(seed).encode()).digest() * (MIB // 32)
+    for _ in range(mib):
+        yield block
+
+
+def store_sealed(
+    store: ObjectStore,
+    key: ec.EllipticCurvePrivateKey,
+    object_key: str,
+    context: EnvelopeContext,
+    mib: int,
+    seed: int,
+) -> tuple[str, int]:
+    """Seal ``mib`` MiB into the store; return the ciphertext's SHA-256 and size."""
+    digest = hashlib.sha256()
+    size = 0
+
+    def sealed() -> Iterator[bytes]:
+        nonlocal size
+        for piece in seal(
+            plaintext(mib, seed), opening_public_key=key.public_key(), context=context
+        ):
+            digest.update(piece)
+            size += len(piece)
+            yield piece
+
+    store.put(object_key, sealed())
+    return digest.hexdigest(), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bids", type=int, default=8)
+    parser.add_argument("--mib", type=int, default=32)
+    args = parser.parse_args()
+    services = Services()
+    try:
+        store = open_object_store(
+            f"s3://k:s@{services.ensure_s3()}/opening-{uuid.uuid4().hex[:8]}?secure=false"
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        stored = []
+        for i in range(args.bids):
+            context = EnvelopeContext(lot_id="1", bidder_id=str(i), kind="technical")
+            sha256, size = store_sealed(store, key, f"bids/1/{i}", context, args.mib, i)
+            stored.append((f"bids/1/{i}", sha256, size, context))
+        started = time.perf_counter()
+        for object_key, _, _, _ in stored:
+            for _chunk in store.get(object_key):
+                pass
+        raw_s = time.perf_counter() - started
+        started = time.perf_counter()
+        for object_key, sha256, size, context in stored:
+            open_stored_file(store, object_key, sha256, size, key, context, keep=False)
+        open_s = time.perf_counter() - started
+    finally:
+        services.stop()
+    total = args.bids * args.mib
+    print(f"{args.bids} bids × {args.mib} MiB = {total} MiB")
+    print(f"raw download:       {raw_s:6.2f} s ({total / raw_s:7.1f} MiB/s)")
+    print(f"decrypt and verify: {open_s:6.2f} s ({total / open_s:7.1f} MiB/s)")
+    print(f"ratio: {open_s / raw_s:.2f} (goal ≤ 1.5)")
+    print(
+        json.dumps(
+            {
+                "bench": "opening",
+                "open_s": round(open_s, 3),
+                "raw_download_s": round(raw_s, 3),
+                "ratio": round(open_s / raw_s, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
