@@ -112,8 +112,13 @@ class ZhaocaiClient:
         (workdir / "state.json").write_text(json.dumps(plan))
         return plan
 
-    def upload_bid(self, workdir: Path, progress: Progress | None = None) -> dict[str, Any]:
-        """Upload (or resume uploading) a sealed bid and submit it; returns the receipt."""
+    def upload_bid(
+        self, workdir: Path, progress: Progress | None = None, submit: bool = True
+    ) -> dict[str, Any]:
+        """Upload (or resume uploading) a sealed bid and submit it; returns the receipt.
+
+        With ``submit=False`` it stops after the parts and returns the upload plan.
+        """
         state_path = workdir / "state.json"
         plan: dict[str, Any] = json.loads(state_path.read_text())
         sealed = {kind: Path(path) for kind, path in plan["sealed"].items()}
@@ -147,6 +152,13 @@ class ZhaocaiClient:
                         )
                     if progress:
                         progress(len(data))
+        if not submit:
+            return plan
+        return self.submit(workdir)
+
+    def submit(self, workdir: Path) -> dict[str, Any]:
+        """Submit an uploaded bid; the receipt is saved next to the sealed files."""
+        plan: dict[str, Any] = json.loads((workdir / "state.json").read_text())
         receipt: dict[str, Any] = self.post(f"/api/bids/{plan['bid_id']}/submit")
         (workdir / "receipt.json").write_text(json.dumps(receipt, ensure_ascii=False, indent=2))
         return receipt
