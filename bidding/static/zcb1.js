@@ -103,3 +103,56 @@ export async function* parts(stream, partSize) {
   }
   if (size) yield concat(...pending);
 }
+
+/**
+ * Open a sealed envelope (Uint8Array) with a P-256 private CryptoKey (ECDH, deriveBits).
+ * Checks the context and every chunk; returns the plaintext. Throws on any mismatch.
+ */
+export async function openSealed(envelope, privateKey, { lotId, bidderId, kind }) {
+  const view = new DataView(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+  if (String.fromCharCode(...envelope.subarray(0, 4)) !== "ZCB1" || envelope[4] !== 1) {
+    throw new Error("not a ZCB1 envelope");
+  }
+  const headerLength = view.getUint32(5);
+  const chunkSize = view.getUint32(9);
+  const header = envelope.subarray(0, headerLength);
+  const ephemeralRaw = header.subarray(13, 78);
+  const salt = header.subarray(78, 110);
+  const prefix = header.subarray(110, 117);
+  const context = header.subarray(149);
+  const expected = contextBytes(lotId, bidderId, kind);
+  if (context.length !== expected.length || context.some((b, i) => b !== expected[i])) {
+    throw new Error("this envelope belongs to another lot, bidder or kind");
+  }
+  const ephemeral = await crypto.subtle.importKey(
+    "raw", ephemeralRaw, { name: "ECDH", namedCurve: "P-256" }, false, []);
+  const secret = await crypto.subtle.deriveBits({ name: "ECDH", public: ephemeral },
+                                                privateKey, 256);
+  const hkdf = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"]);
+  const key = await crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt, info: concat(INFO, context) }, hkdf,
+    { name: "AES-GCM", length: 256 }, false, ["decrypt"]);
+  const body = envelope.subarray(headerLength);
+  const sealedChunk = chunkSize + TAG;
+  const count = Math.max(1, Math.ceil(body.length / sealedChunk));
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const last = i === count - 1;
+    const nonce = concat(prefix, u32(i), new Uint8Array([last ? 1 : 0]));
+    out.push(new Uint8Array(await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: nonce, additionalData: header, tagLength: 128 }, key,
+      body.subarray(i * sealedChunk, Math.min(body.length, (i + 1) * sealedChunk)))));
+  }
+  return concat(...out);
+}
+
+/** Import a P-256 private key for ECDH from its scalar (hex) and public point (raw). */
+export async function importPrivateKey(scalarHex, publicRaw) {
+  const b64url = (bytes) => b64encode(bytes).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+  const d = Uint8Array.from(scalarHex.match(/../g).map((h) => parseInt(h, 16)));
+  return crypto.subtle.importKey("jwk", {
+    kty: "EC", crv: "P-256", d: b64url(d), x: b64url(publicRaw.subarray(1, 33)),
+    y: b64url(publicRaw.subarray(33, 65)), ext: true,
+  }, { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+}
