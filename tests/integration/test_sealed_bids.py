@@ -311,3 +311,85 @@ async def test_purchaser_reads_opened_documents_and_nobody_else(
     for outsider in (stranger, suppliers[1]):
         with pytest.raises(Forbidden):
             await open_bid_document(outsider, document.id, store=store, master=master_key(settings))
+
+
+async def test_wrong_shares_and_replayed_parts_are_refused(
+    app: Litestar, settings: Settings
+) -> None:
+    from bidding.platform_keys import master_key, signing_key
+    from bidding.services import open_lot, put_part, release_share, submit_sealed_bid
+    from procurement.clock import FixedClock
+    from procurement.exceptions import Conflict, ValidationError
+    from procurement.projects import close_lot_if_due
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    keepers = await custodians()
+    suppliers = [await actor(Role.BIDDER) for _ in range(3)]
+    now = SYSTEM_CLOCK.now()
+    deadline = now + timedelta(seconds=2)
+    project_id = await published_project(purchaser, deadline=deadline)
+    other_project = await published_project(purchaser, deadline=deadline)
+    lot, other_lot = await lot_of(project_id), await lot_of(other_project)
+    before = FixedClock(deadline - timedelta(seconds=1))
+    receipts = [
+        await submit_sealed_bid(
+            s,
+            lot.id,
+            Decimal("10.00") + i,
+            {},
+            store=store,
+            signing_key=signing_key(settings),
+            clock=before,
+        )
+        for i, s in enumerate(suppliers)
+    ]
+    first_file = (
+        await BidFile.objects().where(BidFile.bid == receipts[0]["receipt"]["bid_id"]).first()
+    )
+    assert first_file is not None
+    with pytest.raises(Conflict, match="submitted"):  # a replayed part after submission
+        await put_part(
+            suppliers[0],
+            first_file.bid,
+            first_file.id,
+            1,
+            b"x" * first_file.size,
+            store=store,
+            clock=before,
+        )
+    await asyncio.sleep((deadline - SYSTEM_CLOCK.now()).total_seconds() + 0.1)
+    await close_lot_if_due(lot.id)
+    await close_lot_if_due(other_lot.id)  # no bids: fails, but its shares still exist
+
+    async def share_of(keeper: Actor, lot_id: int) -> str:
+        record = (
+            await KeyShareRecord.objects()
+            .where(
+                (KeyShareRecord.custodian == keeper.user_id)
+                & (KeyShareRecord.opening_key.lot == lot_id)
+            )
+            .first()
+        )
+        assert record is not None
+        plain = decrypt_share(
+            bytes.fromhex(record.encrypted_share),
+            CUSTODIAN_KEYS[int(keeper.user_id or 0)],
+            lot_id=str(lot_id),
+            custodian_id=str(keeper.user_id),
+        )
+        return base64.b64encode(plain).decode()
+
+    with pytest.raises(ValidationError, match="another lot"):
+        await release_share(keepers[0], lot.id, await share_of(keepers[0], other_lot.id))
+    with pytest.raises(ValidationError, match="not your share"):
+        await release_share(keepers[0], lot.id, await share_of(keepers[1], lot.id))
+    with pytest.raises(ValidationError, match="not a decrypted key share"):
+        await release_share(keepers[0], lot.id, base64.b64encode(b"garbage").decode())
+    assert (await release_share(keepers[0], lot.id, await share_of(keepers[0], lot.id))) == {
+        "released": 1,
+        "threshold": 2,
+    }
+    assert await open_lot(lot.id, store=store, master=master_key(settings)) == "waiting"
+    await release_share(keepers[1], lot.id, await share_of(keepers[1], lot.id))
+    assert await open_lot(lot.id, store=store, master=master_key(settings)) == "opened"
