@@ -1,0 +1,289 @@
+"""The last minute before a deadline: many bidders submitting at once.
+
+--bidders suppliers (default 1,000) each submit a small sealed bid at a random moment in
+the last --window seconds (default 50) before the deadline, over loopback to the app served
+by uvicorn (2 workers) on PostgreSQL and S3; another 5 % try just after the deadline. Each
+bid is start → one part → submit. Goals: 0 lost (every bid that started on time and was not
+refused has a receipt stored), every late one refused, p99 time to receipt < 2 s.
+Bounded in time: everything ends a few seconds after the deadline. Last line: JSON.
+
+Usage: python bench/deadline_rush.py [--bidders 1000] [--window 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bidding.envelope import EnvelopeContext, load_public_key, seal  # noqa: E402
+from bidding.services import price_declaration, public_opening_key  # noqa: E402
+from bidding.tables import Bid  # noqa: E402
+from procurement.accounts import hash_password  # noqa: E402
+from procurement.db import bind_engine, engine_for  # noqa: E402
+from procurement.roles import Role  # noqa: E402
+from procurement.settings import Settings  # noqa: E402
+from procurement.tables import Lot, Organisation, User  # noqa: E402
+from storage import open_object_store  # noqa: E402
+from tests.conftest import settings_env  # noqa: E402
+from tests.factories import PASSWORD, actor, credit_code, published_project  # noqa: E402
+from tests.services import Services, create_database, free_port  # noqa: E402
+from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
+
+
+async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str, int]]]:
+    """One platform-sealed lot and ``bidders`` approved suppliers with one login each."""
+    purchaser = await actor(Role.PURCHASER)
+    project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    now = datetime.now(UTC)
+    password_hash = hash_password(PASSWORD)
+    orgs = [
+        Organisation(
+            name=f"供应商 {i}",
+            kind="supplier",
+            credit_code=credit_code(10_000 + i),
+            enterprise_size="small",
+            status="approved",
+            created_at=now,
+        )
+        for i in range(bidders)
+    ]
+    await Organisation.insert(*orgs)
+    rows = (
+        await Organisation.select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == "supplier")
+        .order_by(Organisation.id)
+    )
+    await User.insert(
+        *[
+            User(
+                username=f"rush{i}",
+                password_hash=password_hash,
+                display_name=f"rush{i}",
+                role="bidder",
+                organisation=row["id"],
+                status="active",
+                created_at=now,
+            )
+            for i, row in enumerate(rows)
+        ]
+    )
+    return int(lot.id), [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)]
+
+
+async def submitted_count(lot_id: int) -> int:
+    """Bids stored as submitted: what the opening will find."""
+    return int(await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted")))
+
+
+def sealed_price(public: Any, lot_id: int, org_id: int, price: str) -> bytes:
+    context = EnvelopeContext(lot_id=str(lot_id), bidder_id=str(org_id), kind="price")
+    return b"".join(
+        seal([price_declaration(Decimal(price))], opening_public_key=public, context=context)
+    )
+
+
+async def login(base: str, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=30)
+    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    await client.get("/api/session")
+    return client
+
+
+async def submit(client: httpx.AsyncClient, lot_id: int, blob: bytes) -> tuple[str, float]:
+    """start → part → submit; returns ("receipt" | "refused" | "error: …", seconds)."""
+    headers = {"x-csrftoken": client.cookies.get("zc_csrf") or ""}
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            f"/api/lots/{lot_id}/bids",
+            headers=headers,
+            json={"files": [{"kind": "price", "size": len(blob)}]},
+        )
+        if response.status_code == 409:
+            return "refused", time.perf_counter() - started
+        if response.status_code >= 400:
+            return f"error: {response.status_code} {response.text[:150]}", 0.0
+        plan = response.json()
+        file_id = plan["files"][0]["file_id"]
+        response = await client.put(
+            f"/api/bids/{plan['bid_id']}/files/{file_id}/parts/1",
+            content=blob,
+            headers={**headers, "content-type": "application/octet-stream"},
+        )
+        if response.status_code == 409:
+            return "refused", time.perf_counter() - started
+        response.raise_for_status()
+        response = await client.post(f"/api/bids/{plan['bid_id']}/submit", headers=headers)
+        if response.status_code == 409:
+            return "refused", time.perf_counter() - started
+        response.raise_for_status()
+        assert response.json()["receipt"]["bid_id"] == plan["bid_id"]
+        return "receipt", time.perf_counter() - started
+    except (httpx.HTTPError, AssertionError, KeyError) as exc:
+        return f"error: {exc}", time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bidders", type=int, default=1000)
+    parser.add_argument("--window", type=float, default=50)
+    args = parser.parse_args()
+    services = Services()
+    server: subprocess.Popen[bytes] | None = None
+    work = Path(tempfile.mkdtemp(prefix="zhaocai-rush-"))
+    try:
+        name = f"zhaocai_rush_{uuid.uuid4().hex[:8]}"
+        settings = replace(
+            Settings.from_env({"ZHAOCAI_DATA_DIR": str(work)}),
+            database_url=create_database(services.ensure_postgres(), name),
+            storage_url=f"s3://k:s@{services.ensure_s3()}/{name.replace('_', '-')}?secure=false",
+            login_attempts_per_minute=1_000_000,
+        )
+        env = {**settings_env(settings), "ZHAOCAI_DATABASE_POOL_SIZE": "10"}
+        subprocess.run(
+            [sys.executable, "-m", "zhaocai", "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        bind_engine(engine_for(settings.database_url), all_tables())
+        configure_packages(settings, open_object_store(settings.storage_url))
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "zhaocai.asgi:app",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        setup_seconds = 20 + args.bidders * 0.06
+        deadline = datetime.now(UTC) + timedelta(seconds=setup_seconds + args.window)
+        lot_id, bidders = asyncio.run(prepare(args.bidders, deadline))
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/hello", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        key = asyncio.run(public_opening_key(lot_id))
+        public = load_public_key(base64.b64decode(key["public_key"]))
+        late_count = max(1, args.bidders // 20)
+        results = asyncio.run(
+            rush(base, lot_id, bidders, public, deadline, args.window, late_count)
+        )
+        stored = asyncio.run(submitted_count(lot_id))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        services.stop()
+    on_time = [r for r in results if not r["late"]]
+    late = [r for r in results if r["late"]]
+    receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")
+    errors = [r for r in results if r["outcome"].startswith("error")]
+    lost = len(
+        [r for r in on_time if r["outcome"] != "receipt" and r["started"] < r["deadline_epoch"] - 5]
+    ) + abs(stored - len(receipts))
+    late_accepted = len([r for r in late if r["outcome"] == "receipt"])
+    p99 = receipts[int(0.99 * (len(receipts) - 1))] if receipts else float("nan")
+    print(f"bidders {args.bidders} in the last {args.window:.0f} s, {len(late)} after the deadline")
+    print(f"receipts {len(receipts)}, stored submitted bids {stored}, errors {len(errors)}")
+    for error in errors[:3]:
+        print("  e.g.", error["outcome"][:200])
+    print(f"late bids refused {len(late) - late_accepted} of {len(late)}")
+    median = receipts[len(receipts) // 2] if receipts else float("nan")
+    print(f"time to receipt: median {median:.3f} s, p99 {p99:.3f} s")
+    print(f"lost {lost} (goal 0), p99 {p99:.2f} s (goal < 2 s)")
+    print(
+        json.dumps(
+            {
+                "bench": "deadline_rush",
+                "bidders": args.bidders,
+                "lost": lost,
+                "p99_receipt_s": round(p99, 3),
+                "late_accepted": late_accepted,
+            }
+        )
+    )
+
+
+async def rush(
+    base: str,
+    lot_id: int,
+    bidders: list[tuple[str, int]],
+    public: Any,
+    deadline: datetime,
+    window: float,
+    late_count: int,
+) -> list[dict[str, Any]]:
+    """Log everyone in, seal, then fire each bid at its moment; returns one result each."""
+    limit = asyncio.Semaphore(50)
+
+    async def logged_in(username: str) -> httpx.AsyncClient:
+        async with limit:
+            return await login(base, username)
+
+    clients = await asyncio.gather(*(logged_in(u) for u, _ in bidders))
+    blobs = [
+        sealed_price(public, lot_id, org, f"{1000 + i}.00") for i, (_, org) in enumerate(bidders)
+    ]
+    deadline_epoch = deadline.timestamp()
+    moments = [deadline_epoch - random.uniform(0.5, window) for _ in bidders]
+    for i in random.sample(range(len(bidders)), late_count):
+        moments[i] = deadline_epoch + random.uniform(0.05, 3)
+    if moments and min(moments) < time.time():
+        raise RuntimeError("setup took longer than planned; raise the setup allowance")
+
+    async def one(i: int) -> dict[str, Any]:
+        await asyncio.sleep(max(0.0, moments[i] - time.time()))
+        started = time.time()
+        outcome, seconds = await submit(clients[i], lot_id, blobs[i])
+        return {
+            "outcome": outcome,
+            "seconds": seconds,
+            "started": started,
+            "late": moments[i] >= deadline_epoch,
+            "deadline_epoch": deadline_epoch,
+        }
+
+    try:
+        return await asyncio.gather(*(one(i) for i in range(len(bidders))))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+if __name__ == "__main__":
+    main()
