@@ -1,197 +1,362 @@
 """Object storage in a local directory: the embedded default (no server needed).
 
-Writes go to a temporary file and are renamed into place, so a reader never sees half an
-object. Write-once objects are refused overwrite and deletion by this code and made
-read-only on disk; there is no retention clock (``supports_retention`` is False).
+Layout under the root folder (dot names are never keys, see ``validate_key``)::
+
+    <key>                     the object's bytes
+    .meta/<key>               JSON: content type, SHA-256, upload id (valid while its etag
+                              matches the object file)
+    .uploads/<id>/upload.json the upload's target key and content type
+    .uploads/<id>/part-000001 one file per part
+
+Every write goes to a ``.tmp-`` file in the target's folder and is renamed into place, so a
+reader never sees half an object. Write-once objects are linked into place (``os.link``
+fails if the name exists, so two writers cannot both win) and made read-only; this code
+refuses to overwrite or delete them. There is no retention clock: anyone with write access
+to the folder can still remove a file, so ``supports_retention`` is False and the bid's
+hash in its signed receipt is what detects tampering here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
+import stat as stat_mode
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from storage.base import (
-    PART_PREFIX,
+    DEFAULT_CONTENT_TYPE,
+    UPLOADS_PREFIX,
+    InvalidPart,
     NotSupported,
     ObjectInfo,
     ObjectNotFound,
+    ObjectStream,
     PartInfo,
+    StorageUnavailable,
     UploadNotFound,
     WriteOnceViolation,
+    as_chunks,
+    checked_chunk,
+    part_name,
     validate_key,
     validate_part_number,
+    validate_prefix,
+    validate_upload_id,
 )
 
-_LOCK_SUFFIX = ".write-once"
+META_FOLDER = ".meta"
+MANIFEST = "upload.json"
+_TEMP_PREFIX = ".tmp-"
+_READ_ONLY = 0o444
 
 
 class LocalObjectStore:
     """An :class:`~storage.base.ObjectStore` on a directory tree."""
 
-    supports_retention = False
-
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, key: str) -> Path:
-        return self.root / validate_key(key)
+    @property
+    def supports_retention(self) -> bool:
+        """Always False: a directory has no retention clock the server enforces."""
+        return False
 
-    def _write(self, path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.md5(usedforsecurity=False)
-        size = 0
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return size, digest.hexdigest()
-
-    def _is_write_once(self, path: Path) -> bool:
-        return path.with_name(path.name + _LOCK_SUFFIX).exists()
+    # -- objects ---------------------------------------------------------------------------
 
     def put(
         self,
         key: str,
         chunks: Iterable[bytes],
         *,
-        content_type: str = "application/octet-stream",
+        content_type: str = DEFAULT_CONTENT_TYPE,
         write_once: bool = False,
     ) -> ObjectInfo:
-        """Stream ``chunks`` into the file for ``key`` (atomically)."""
-        path = self._path(key)
-        if path.exists() and (write_once or self._is_write_once(path)):
-            raise WriteOnceViolation(f"object {key} exists and is write-once")
-        size, etag = self._write(path, chunks)
-        if write_once:
-            path.with_name(path.name + _LOCK_SUFFIX).touch()
-            path.chmod(0o444)
-        return ObjectInfo(
-            key=key,
-            size=size,
-            etag=etag,
-            content_type=content_type,
-            last_modified=datetime.now(UTC),
-        )
+        """Stream ``chunks`` into the file for ``key``, atomically."""
+        return self._store(key, chunks, content_type=content_type, write_once=write_once)
 
-    def get(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    def get(self, key: str, *, chunk_size: int = 1 << 20) -> ObjectStream:
         """Stream the file in ``chunk_size`` pieces."""
-        path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(f"no object {key}")
-        return _read(path, chunk_size)
+        _check_chunk_size(chunk_size)
+        path = self._object_path(key)
+        try:
+            handle = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectNotFound(f"no object {key}") from exc
+        return ObjectStream(iter(lambda: handle.read(chunk_size), b""), handle.close)
 
     def stat(self, key: str) -> ObjectInfo:
-        """Size and modification time of ``key``; the etag is the size-and-time pair."""
-        path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(f"no object {key}")
-        info = path.stat()
-        return ObjectInfo(
-            key=key,
-            size=info.st_size,
-            etag=f"{info.st_size:x}-{info.st_mtime_ns:x}",
-            last_modified=datetime.fromtimestamp(info.st_mtime, UTC),
-        )
+        """Size, time and etag from the file; content type and SHA-256 from its sidecar."""
+        path = self._object_path(key)
+        info = self._file_stat(path, key)
+        return self._info(key, info, self._read_meta(key, _etag(info)))
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
-        return self._path(key).is_file()
+        return self._object_path(key).is_file()
 
     def delete(self, key: str) -> None:
         """Delete ``key``; write-once objects are refused."""
-        path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(f"no object {key}")
-        if self._is_write_once(path):
-            raise WriteOnceViolation(f"object {key} is write-once")
-        path.unlink()
+        path = self._object_path(key)
+        info = self._file_stat(path, key)
+        if _is_write_once(info):
+            raise WriteOnceViolation(f"object {key} is write-once and cannot be deleted")
+        path.unlink(missing_ok=True)
+        self._meta_path(key).unlink(missing_ok=True)
 
     def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
-        """Objects under ``prefix``, sorted by key."""
-        keys = sorted(
-            str(p.relative_to(self.root))
-            for p in self.root.rglob("*")
-            if p.is_file() and not p.name.startswith(".tmp-") and not p.name.endswith(_LOCK_SUFFIX)
-        )
-        for key in keys:
-            if key.startswith(prefix) and not key.startswith(PART_PREFIX):
-                yield self.stat(key)
+        """Objects under ``prefix``, in key order."""
+        validate_prefix(prefix)
+        folder = self.root / prefix.rpartition("/")[0]
+        found: list[tuple[str, os.stat_result]] = []
+        for current, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            relative = Path(current).relative_to(self.root).as_posix()
+            for name in files:
+                if name.startswith("."):
+                    continue
+                key = name if relative == "." else f"{relative}/{name}"
+                if key.startswith(prefix):
+                    with contextlib.suppress(FileNotFoundError):  # deleted while listing
+                        found.append((key, (Path(current) / name).stat()))
+        for key, info in sorted(found, key=lambda item: item[0]):
+            yield self._info(key, info, self._read_meta(key, _etag(info)))
 
-    def _upload_dir(self, upload_id: str) -> Path:
-        path = self.root / PART_PREFIX / validate_key(upload_id)
-        if not (path / "key").is_file():
-            raise UploadNotFound(f"no upload {upload_id}")
-        return path
+    # -- multipart uploads -----------------------------------------------------------------
 
-    def create_upload(self, key: str) -> str:
-        """Start an upload: a folder holding the target key and the parts."""
+    def create_upload(self, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
+        """Start an upload: a folder holding its manifest and, later, its parts."""
         validate_key(key)
         upload_id = uuid.uuid4().hex
-        folder = self.root / PART_PREFIX / upload_id
+        folder = self.root / UPLOADS_PREFIX / upload_id
         folder.mkdir(parents=True)
-        (folder / "key").write_text(key)
+        manifest = json.dumps({"key": key, "content_type": content_type}).encode()
+        self._write_file(folder / MANIFEST, [manifest], label=f"upload {upload_id}")
         return upload_id
 
     def put_part(self, upload_id: str, number: int, data: bytes | Iterable[bytes]) -> PartInfo:
-        """Write (or replace) part ``number``."""
-        folder = self._upload_dir(upload_id)
+        """Write (or replace) part ``number`` atomically."""
+        folder, _ = self._upload(upload_id)
         validate_part_number(number)
-        chunks = [data] if isinstance(data, bytes) else data
-        size, etag = self._write(folder / f"part-{number:06d}", chunks)
-        return PartInfo(number=number, size=size, etag=etag)
+        path = folder / part_name(number)
+        try:
+            self._write_file(path, as_chunks(data), label=f"part {number} of upload {upload_id}")
+        except FileNotFoundError as exc:  # aborted or completed meanwhile
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+        info = path.stat()
+        return PartInfo(number=number, size=info.st_size, etag=_etag(info))
 
     def list_parts(self, upload_id: str) -> list[PartInfo]:
-        """Parts received so far."""
-        folder = self._upload_dir(upload_id)
+        """Parts received so far, by number."""
+        folder, _ = self._upload(upload_id)
         parts = []
         for path in sorted(folder.glob("part-*")):
-            parts.append(
-                PartInfo(
-                    number=int(path.name[5:]),
-                    size=path.stat().st_size,
-                    etag=f"{path.stat().st_mtime_ns:x}",
+            with contextlib.suppress(FileNotFoundError):
+                info = path.stat()
+                parts.append(
+                    PartInfo(number=int(path.name[5:]), size=info.st_size, etag=_etag(info))
                 )
-            )
         return parts
 
     def complete_upload(self, upload_id: str, *, write_once: bool = False) -> ObjectInfo:
-        """Concatenate the parts into the target object, then drop the upload."""
-        folder = self._upload_dir(upload_id)
-        key = (folder / "key").read_text()
-        parts = sorted(folder.glob("part-*"))
+        """Concatenate the parts (streamed) into the target object, then drop the upload."""
+        folder, manifest = self._upload(upload_id)
+        key = str(manifest["key"])
+        finished = self._finished_by(key, upload_id)
+        if finished is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return finished
+        parts = self.list_parts(upload_id)
+        if not parts:
+            raise InvalidPart(f"upload {upload_id} has no parts to complete")
 
         def joined() -> Iterator[bytes]:
             for part in parts:
-                yield from _read(part, 1 << 20)
+                with (folder / part_name(part.number)).open("rb") as handle:
+                    yield from iter(lambda: handle.read(1 << 20), b"")
 
-        info = self.put(key, joined(), write_once=write_once)
+        info = self._store(
+            key,
+            joined(),
+            content_type=str(manifest.get("content_type") or DEFAULT_CONTENT_TYPE),
+            write_once=write_once,
+            upload_id=upload_id,
+        )
         shutil.rmtree(folder)
         return info
 
     def abort_upload(self, upload_id: str) -> None:
         """Forget an upload and its parts."""
-        shutil.rmtree(self._upload_dir(upload_id))
+        folder, _ = self._upload(upload_id)
+        shutil.rmtree(folder)
 
     def presigned_get_url(self, key: str, expires: timedelta) -> str:
         """A local directory has no URL of its own: the app streams objects itself."""
-        raise NotSupported("the local object store has no presigned URLs")
+        validate_key(key)
+        raise NotSupported("the local object store has no presigned URLs; stream with get()")
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _object_path(self, key: str) -> Path:
+        return self.root / validate_key(key)
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / META_FOLDER / key
+
+    def _file_stat(self, path: Path, key: str) -> os.stat_result:
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectNotFound(f"no object {key}") from exc
+        if not stat_mode.S_ISREG(info.st_mode):
+            raise ObjectNotFound(f"no object {key}")
+        return info
+
+    def _info(self, key: str, info: os.stat_result, meta: dict[str, Any]) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=info.st_size,
+            etag=_etag(info),
+            content_type=str(meta.get("content_type") or DEFAULT_CONTENT_TYPE),
+            last_modified=datetime.fromtimestamp(info.st_mtime, UTC),
+            sha256=meta.get("sha256"),
+        )
+
+    def _read_meta(self, key: str, etag: str) -> dict[str, Any]:
+        """The sidecar, if it describes this very file (an etag mismatch means stale)."""
+        try:
+            meta: dict[str, Any] = json.loads(self._meta_path(key).read_bytes())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return {}
+        return meta if meta.get("etag") == etag else {}
+
+    def _finished_by(self, key: str, upload_id: str) -> ObjectInfo | None:
+        """The target, if this upload already produced it (a retried completion)."""
+        try:
+            info = self._file_stat(self._object_path(key), key)
+        except ObjectNotFound:
+            return None
+        meta = self._read_meta(key, _etag(info))
+        return self._info(key, info, meta) if meta.get("upload_id") == upload_id else None
+
+    def _upload(self, upload_id: str) -> tuple[Path, dict[str, Any]]:
+        folder = self.root / UPLOADS_PREFIX / validate_upload_id(upload_id)
+        try:
+            manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_bytes())
+        except FileNotFoundError as exc:
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+        return folder, manifest
+
+    def _store(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        content_type: str,
+        write_once: bool,
+        upload_id: str | None = None,
+    ) -> ObjectInfo:
+        path = self._object_path(key)
+        self._refuse_overwrite(path, key, write_once=write_once)
+        self._make_parent(path, key)
+        temp, sha256 = self._write_temp(path.parent, chunks, label=f"object {key}")
+        try:
+            if write_once:
+                temp.chmod(_READ_ONLY)
+                try:
+                    os.link(temp, path)  # fails if the name exists: no lost race
+                except FileExistsError as exc:
+                    raise WriteOnceViolation(f"object {key} already exists") from exc
+            else:
+                self._refuse_overwrite(path, key, write_once=False)
+                os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+        info = path.stat()
+        meta = {
+            "etag": _etag(info),
+            "content_type": content_type,
+            "sha256": sha256,
+            "upload_id": upload_id,
+        }
+        meta_path = self._meta_path(key)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_file(meta_path, [json.dumps(meta).encode()], label=f"metadata of {key}")
+        return self._info(key, info, meta)
+
+    def _refuse_overwrite(self, path: Path, key: str, *, write_once: bool) -> None:
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if stat_mode.S_ISDIR(info.st_mode):
+            raise NotSupported(
+                f"the local store cannot hold {key} next to objects under {key}/ "
+                "(a file and a folder of one name)"
+            )
+        if write_once:
+            raise WriteOnceViolation(f"object {key} already exists; write-once needs a new key")
+        if _is_write_once(info):
+            raise WriteOnceViolation(f"object {key} is write-once and cannot be replaced")
+
+    def _make_parent(self, path: Path, key: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise NotSupported(
+                f"the local store cannot hold {key}: a folder on its path is an object"
+            ) from exc
+
+    def _write_temp(self, folder: Path, chunks: Iterable[bytes], *, label: str) -> tuple[Path, str]:
+        """Write chunks to a temp file in ``folder``; return it and the SHA-256.
+
+        Errors raised by the caller's iterator pass through unchanged; disk errors become
+        :class:`StorageUnavailable`. The temp file never outlives a failure.
+        """
+        digest = hashlib.sha256()
+        fd, name = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX)
+        temp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    data = checked_chunk(chunk)
+                    digest.update(data)
+                    try:
+                        handle.write(data)
+                    except OSError as exc:
+                        raise StorageUnavailable(f"writing {label}: {exc}") from exc
+                handle.flush()
+                os.fsync(handle.fileno())  # sealed bids are evidence: durable before visible
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return temp, digest.hexdigest()
+
+    def _write_file(self, path: Path, chunks: Iterable[bytes], *, label: str) -> None:
+        temp, _ = self._write_temp(path.parent, chunks, label=label)
+        try:
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
 
 
-def _read(path: Path, chunk_size: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            yield chunk
+def _etag(info: os.stat_result) -> str:
+    """Changes on every write: each write renames a new file (new inode) into place."""
+    return f"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}"
+
+
+def _is_write_once(info: os.stat_result) -> bool:
+    return not info.st_mode & 0o222
+
+
+def _check_chunk_size(chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")

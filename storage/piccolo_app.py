@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, table_finder
 
 APP_CONFIG = AppConfig(
     app_name="storage",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[],
+    table_classes=table_finder(modules=["storage.tables"], exclude_imported=True),
 )
