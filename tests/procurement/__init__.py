@@ -1,0 +1,1 @@
+"""Pure procurement rules: credit codes, calendar, lifecycle, time limits, money."""
