@@ -1,4 +1,9 @@
-"""Domain errors: one root, a message a user can act on, mapped to 4xx by the web layer."""
+"""Domain errors: one root, a message a user can act on, mapped to 4xx by the web layer.
+
+Services and pure rules raise these; ``procurement.web`` turns each into its HTTP status with
+the message as the body, so the message must say what went wrong and what to do about it,
+in the user's words (English with the Chinese in brackets where the rule is Chinese).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ class ZhaocaiError(Exception):
     Args:
         message: what went wrong and, where possible, what to do about it.
         field: the input field at fault, for forms and API clients.
-        code: a stable machine-readable code.
+        code: a stable machine-readable code; defaults to the class name.
     """
 
     def __init__(self, message: str, *, field: str | None = None, code: str = "") -> None:
@@ -20,7 +25,7 @@ class ZhaocaiError(Exception):
 
 
 class ValidationError(ZhaocaiError):
-    """Input that breaks a rule (HTTP 400)."""
+    """Input that breaks a rule (HTTP 400/422)."""
 
 
 class NotFound(ZhaocaiError):
@@ -36,4 +41,4 @@ class Conflict(ZhaocaiError):
 
 
 class DeadlinePassed(Conflict):
-    """Too late: the server clock says the deadline has passed (ETM Art. 27-28)."""
+    """Too late: the server clock says the deadline has passed (ETM Art. 27-28; HTTP 409)."""

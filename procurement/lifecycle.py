@@ -1,18 +1,39 @@
 """The lot's lifecycle, procurement categories and methods, as pure rules.
 
-draft → published → bidding closed → opened → evaluating → awarded | failed; cancelled
-from any state that is not final. Failure is also possible straight after the deadline
-(too few bids: TBL Art. 28, MOF87 Art. 41) and after opening (GPL Art. 36).
+A lot (标段/包) moves draft → published → bidding closed → opened → evaluating → awarded or
+failed, and may be cancelled from any state that is not final. Failure is also possible
+straight after the deadline (too few bids: TBL Art. 28, MOF87 Art. 41), after opening and
+during evaluation (too few compliant bids, all over budget, irregularities: GPL Art. 36,
+RULES §3, §8.2). Every change of a lot's state goes through :func:`next_status`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from procurement.exceptions import Conflict, ValidationError
 
 
-class LotStatus(StrEnum):
+class _Labelled(StrEnum):
+    """A StrEnum whose members have a Chinese and an English label for pages and notices."""
+
+    @property
+    def label_zh(self) -> str:
+        """The Chinese label."""
+        return _LABELS[type(self)][self.value][0]
+
+    @property
+    def label_en(self) -> str:
+        """The English label."""
+        return _LABELS[type(self)][self.value][1]
+
+    def label(self, language: str) -> str:
+        """The label in ``language`` ("zh", "zh-CN", ... → Chinese; anything else English)."""
+        return self.label_zh if language.lower().startswith("zh") else self.label_en
+
+
+class LotStatus(_Labelled):
     """States of a lot."""
 
     DRAFT = "draft"
@@ -24,26 +45,9 @@ class LotStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
-    @property
-    def label_zh(self) -> str:
-        """Chinese name of the state."""
-        return _STATUS_ZH[self]
 
-
-_STATUS_ZH = {
-    LotStatus.DRAFT: "草稿",
-    LotStatus.PUBLISHED: "招标中",
-    LotStatus.BIDDING_CLOSED: "投标截止",
-    LotStatus.OPENED: "已开标",
-    LotStatus.EVALUATING: "评审中",
-    LotStatus.AWARDED: "已成交",
-    LotStatus.FAILED: "废标/流标",
-    LotStatus.CANCELLED: "已终止",
-}
-
-
-class LotEvent(StrEnum):
-    """What can happen to a lot."""
+class LotEvent(_Labelled):
+    """What can happen to a lot: the transitions of the state machine."""
 
     PUBLISH = "publish"
     CLOSE_BIDDING = "close_bidding"
@@ -54,9 +58,92 @@ class LotEvent(StrEnum):
     CANCEL = "cancel"
 
 
-FINAL_STATES = frozenset({LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED})
+Transition = LotEvent
+"""The transition events of the lot state machine (the same enum as :class:`LotEvent`)."""
 
-_TRANSITIONS: dict[tuple[LotStatus, LotEvent], LotStatus] = {
+
+class FailureReason(_Labelled):
+    """Why a lot failed (RULES §8.2 reason codes; GPL Art. 36, TBL Art. 28, 42)."""
+
+    TOO_FEW_BIDS = "TOO_FEW_BIDS"
+    TOO_FEW_VALID = "TOO_FEW_VALID"
+    ALL_OVER_BUDGET = "ALL_OVER_BUDGET"
+    IRREGULARITY = "IRREGULARITY"
+    CANCELLED = "CANCELLED"
+
+
+class ProjectCategory(_Labelled):
+    """Procurement object category: goods 货物, services 服务, works 工程 (GPL Art. 2)."""
+
+    GOODS = "goods"
+    SERVICES = "services"
+    WORKS = "works"
+
+
+class ProcurementMethod(_Labelled):
+    """Procurement methods (GPL Art. 26; TBL Art. 10)."""
+
+    OPEN_TENDER = "open_tender"
+    INVITATION = "invitation"
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation"
+    COMPETITIVE_CONSULTATION = "competitive_consultation"
+    SINGLE_SOURCE = "single_source"
+    PRICE_INQUIRY = "price_inquiry"
+
+    @property
+    def is_tender(self) -> bool:
+        """Open and invitation tenders follow the tender time limits (GPL Art. 35, TBL Art. 24)."""
+        return self in _TENDERS
+
+
+_TENDERS = frozenset({ProcurementMethod.OPEN_TENDER, ProcurementMethod.INVITATION})
+
+_LABELS: Mapping[type[_Labelled], Mapping[str, tuple[str, str]]] = {
+    LotStatus: {
+        "draft": ("草稿", "Draft"),
+        "published": ("招标中", "Open for bids"),
+        "bidding_closed": ("投标截止", "Bidding closed"),
+        "opened": ("已开标", "Opened"),
+        "evaluating": ("评审中", "Under evaluation"),
+        "awarded": ("已中标/成交", "Awarded"),
+        "failed": ("废标/流标", "Failed"),
+        "cancelled": ("已终止", "Cancelled"),
+    },
+    LotEvent: {
+        "publish": ("发布", "Publish"),
+        "close_bidding": ("投标截止", "Close bidding"),
+        "open": ("开标", "Open bids"),
+        "start_evaluation": ("开始评审", "Start evaluation"),
+        "award": ("确定中标/成交", "Award"),
+        "fail": ("废标/流标", "Declare failed"),
+        "cancel": ("终止", "Cancel"),
+    },
+    FailureReason: {
+        "TOO_FEW_BIDS": ("投标人不足三家", "Fewer than three bids"),
+        "TOO_FEW_VALID": ("符合要求的供应商不足三家", "Fewer than three compliant bids"),
+        "ALL_OVER_BUDGET": ("投标报价均超过采购预算", "Every price exceeds the budget"),
+        "IRREGULARITY": ("存在影响采购公正的违法违规行为", "Irregularity affecting fairness"),
+        "CANCELLED": ("因重大变故采购任务取消", "Purchase cancelled"),
+    },
+    ProjectCategory: {
+        "goods": ("货物", "Goods"),
+        "services": ("服务", "Services"),
+        "works": ("工程", "Works"),
+    },
+    ProcurementMethod: {
+        "open_tender": ("公开招标", "Open tender"),
+        "invitation": ("邀请招标", "Invitation tender"),
+        "competitive_negotiation": ("竞争性谈判", "Competitive negotiation"),
+        "competitive_consultation": ("竞争性磋商", "Competitive consultation"),
+        "single_source": ("单一来源", "Single source"),
+        "price_inquiry": ("询价", "Price inquiry"),
+    },
+}
+
+FINAL_STATES = frozenset({LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED})
+"""Awarded, failed and cancelled lots never change again; a re-tender is a new lot."""
+
+_TRANSITIONS: Mapping[tuple[LotStatus, LotEvent], LotStatus] = {
     (LotStatus.DRAFT, LotEvent.PUBLISH): LotStatus.PUBLISHED,
     (LotStatus.PUBLISHED, LotEvent.CLOSE_BIDDING): LotStatus.BIDDING_CLOSED,
     (LotStatus.BIDDING_CLOSED, LotEvent.OPEN): LotStatus.OPENED,
@@ -72,23 +159,40 @@ _TRANSITIONS: dict[tuple[LotStatus, LotEvent], LotStatus] = {
     },
 }
 
+_DONE = {
+    LotEvent.PUBLISH: ("published", "发布"),
+    LotEvent.CLOSE_BIDDING: ("closed for bidding", "截止投标"),
+    LotEvent.OPEN: ("opened", "开标"),
+    LotEvent.START_EVALUATION: ("put into evaluation", "开始评审"),
+    LotEvent.AWARD: ("awarded", "确定中标/成交"),
+    LotEvent.FAIL: ("declared failed", "废标/流标"),
+    LotEvent.CANCEL: ("cancelled", "终止"),
+}
+
 
 def allowed_events(current: LotStatus) -> list[LotEvent]:
-    """Events the state machine accepts in ``current``."""
-    return [event for (state, event) in _TRANSITIONS if state is current]
+    """Events the state machine accepts in ``current``, in declaration order."""
+    return [event for event in LotEvent if (current, event) in _TRANSITIONS]
 
 
 def next_status(current: LotStatus, event: LotEvent) -> LotStatus:
-    """The state after ``event``, or a Conflict naming what is allowed instead."""
-    try:
-        return _TRANSITIONS[(current, event)]
-    except KeyError:
-        allowed = ", ".join(e.value for e in allowed_events(current)) or "nothing (final)"
-        raise Conflict(
-            f"a lot in state '{current.value}' cannot '{event.value}'; "
-            f"allowed from {current.value}: {allowed} (当前状态不允许此操作)",
-            code="illegal_transition",
-        ) from None
+    """The state after ``event``.
+
+    Raises:
+        Conflict: code ``illegal_transition``, saying what is allowed instead, e.g. "a lot in
+            state 'draft' cannot be opened; allowed from draft: publish, cancel".
+    """
+    following = _TRANSITIONS.get((current, event))
+    if following is not None:
+        return following
+    allowed = ", ".join(e.value for e in allowed_events(current)) or "nothing (the lot is final)"
+    done_en, done_zh = _DONE[event]
+    raise Conflict(
+        f"a lot in state '{current.value}' cannot be {done_en}; "
+        f"allowed from {current.value}: {allowed} "
+        f"(“{current.label_zh}”状态的标段不能{done_zh})",
+        code="illegal_transition",
+    )
 
 
 def is_final(status: LotStatus) -> bool:
@@ -96,55 +200,46 @@ def is_final(status: LotStatus) -> bool:
     return status in FINAL_STATES
 
 
-class FailureReason(StrEnum):
-    """Why a lot failed (RULES §8.2 reason codes)."""
-
-    TOO_FEW_BIDS = "TOO_FEW_BIDS"
-    TOO_FEW_VALID = "TOO_FEW_VALID"
-    ALL_OVER_BUDGET = "ALL_OVER_BUDGET"
-    IRREGULARITY = "IRREGULARITY"
-    CANCELLED = "CANCELLED"
-
-
-class ProjectCategory(StrEnum):
-    """Goods 货物, services 服务, works 工程."""
-
-    GOODS = "goods"
-    SERVICES = "services"
-    WORKS = "works"
+_ALLOWED_METHODS: Mapping[ProjectCategory, tuple[ProcurementMethod, ...]] = {
+    ProjectCategory.GOODS: tuple(ProcurementMethod),
+    ProjectCategory.SERVICES: tuple(
+        m for m in ProcurementMethod if m is not ProcurementMethod.PRICE_INQUIRY
+    ),
+    ProjectCategory.WORKS: (ProcurementMethod.OPEN_TENDER, ProcurementMethod.INVITATION),
+}
 
 
-class ProcurementMethod(StrEnum):
-    """Procurement methods (GPL Art. 26; TBL Art. 10)."""
+def allowed_methods(category: ProjectCategory) -> tuple[ProcurementMethod, ...]:
+    """Methods a category may use on this platform.
 
-    OPEN_TENDER = "open_tender"
-    INVITATION = "invitation"
-    COMPETITIVE_NEGOTIATION = "competitive_negotiation"
-    COMPETITIVE_CONSULTATION = "competitive_consultation"
-    SINGLE_SOURCE = "single_source"
-    PRICE_INQUIRY = "price_inquiry"
+    Works are tendered openly or by invitation (TBL Art. 10); price inquiry is for goods with
+    uniform specifications only (GPL Art. 32). Government works that are not tendered (GPL-R
+    Art. 25) are outside the platform's works category.
+    """
+    return _ALLOWED_METHODS[category]
 
-    @property
-    def is_tender(self) -> bool:
-        """Open and invitation tenders follow the tender time limits (GPL Art. 35)."""
-        return self in {ProcurementMethod.OPEN_TENDER, ProcurementMethod.INVITATION}
+
+def is_method_allowed(category: ProjectCategory, method: ProcurementMethod) -> bool:
+    """Whether ``method`` may be used for ``category`` (see :func:`allowed_methods`)."""
+    return method in _ALLOWED_METHODS[category]
 
 
 def check_method_allowed(category: ProjectCategory, method: ProcurementMethod) -> None:
-    """Works are tendered openly or by invitation (TBL Art. 10); inquiry is for goods (GPL Art. 32).
+    """Refuse a method the category may not use (TBL Art. 10; GPL Art. 32).
 
     Raises:
-        ValidationError: naming the rule.
+        ValidationError: on field ``method``, naming the rule.
     """
-    if category is ProjectCategory.WORKS and not method.is_tender:
-        raise ValidationError(
+    if is_method_allowed(category, method):
+        return
+    if category is ProjectCategory.WORKS:
+        message = (
             "works are procured by open or invitation tender only (TBL Art. 10; "
-            "工程只能公开招标或邀请招标)",
-            field="method",
+            "工程只能公开招标或邀请招标)"
         )
-    if method is ProcurementMethod.PRICE_INQUIRY and category is not ProjectCategory.GOODS:
-        raise ValidationError(
+    else:
+        message = (
             "price inquiry is for goods with uniform specifications only (GPL Art. 32; "
-            "询价只适用于货物)",
-            field="method",
+            "询价只适用于货物)"
         )
+    raise ValidationError(message, field="method", code="method_not_allowed")
