@@ -189,7 +189,7 @@ def main() -> None:
             cwd=ROOT,
         )
         base = f"http://127.0.0.1:{port}"
-        setup_seconds = 20 + args.bidders * 0.06
+        setup_seconds = 30 + args.bidders * 0.15
         deadline = datetime.now(UTC) + timedelta(seconds=setup_seconds + args.window)
         lot_id, bidders = asyncio.run(prepare(args.bidders, deadline))
         for _ in range(150):

@@ -28,15 +28,23 @@ from procurement.tables import DocumentDownload, Lot, TenderDocument
 from storage import ObjectStore
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
+MAX_FILENAME_BYTES = 200
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 
 
 def clean_filename(name: str) -> str:
-    """A file name safe to store and to send back in Content-Disposition."""
+    """A file name safe to store and to send back in Content-Disposition.
+
+    Object keys allow 255 bytes per segment, so the name is cut by UTF-8 bytes (keeping
+    the end, where the extension is), never in the middle of a character.
+    """
     name = _UNSAFE_FILENAME.sub("_", name.strip()).strip(". ")
     if not name:
         raise ValidationError("the file needs a name", field="file")
-    return name[-200:]
+    encoded = name.encode()
+    if len(encoded) > MAX_FILENAME_BYTES:
+        name = encoded[-MAX_FILENAME_BYTES:].decode(errors="ignore").lstrip(". ")
+    return name
 
 
 @dataclass

@@ -137,7 +137,6 @@ def create_app(
         cookie_name="zc_csrf",
         header_name="x-csrftoken",
         cookie_samesite="lax",
-        exclude=["^/api/session$"],
     )
     static_routes = [
         create_static_files_router(

@@ -73,7 +73,12 @@ class SessionApiController(Controller):
 
     path = "/api/session"
 
-    @post("/", opt={**PUBLIC, "rate_limited": True}, name="api_login", status_code=200)
+    @post(
+        "/",
+        opt={**PUBLIC, "rate_limited": True, "exclude_from_csrf": True},
+        name="api_login",
+        status_code=200,
+    )
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[Credentials]
     ) -> dict[str, Any]:
