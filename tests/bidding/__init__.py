@@ -1,0 +1,1 @@
+"""Unit tests of the sealed-bid cryptography (envelope, key custody, receipts)."""
