@@ -195,6 +195,7 @@ async def _project(
     documents_until = days.working_after(documents_from, 6, 17)
     if method == "price_inquiry":
         deadline = days.working_after(documents_from, 4, 9)
+        documents_until = min(documents_until, deadline)  # on offer until the quote deadline
     else:
         earliest = max(documents_from + timedelta(days=21), documents_until)
         deadline = days.working_after(earliest - timedelta(days=1), 1, 9)
