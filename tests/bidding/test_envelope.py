@@ -377,3 +377,11 @@ def test_each_published_test_vector_is_reproduced_byte_for_byte(vector: dict[str
     assert read_header(blob).raw.hex() == vector["header_hex"]
     plain = open_sealed([blob], opening_private_key=opening, expected_context=context)
     assert b"".join(plain) == plaintext
+
+
+def test_the_specification_reproduces_every_vector_envelope() -> None:
+    spec = (Path(__file__).parents[2] / "docs" / "envelope.md").read_text(encoding="utf-8")
+    compact = "".join(spec.split())
+    for vector in VECTORS["vectors"]:
+        assert vector["envelope_hex"] in compact, vector["name"]
+        assert vector["aes_key_hex"] in compact, vector["name"]
