@@ -261,6 +261,8 @@ def combine_shares(
     if len(thresholds) != 1:
         raise ShareMismatch("the shares disagree on the threshold: at least one is corrupted")
     (threshold,) = thresholds
+    if not 2 <= threshold <= MAX_CUSTODIANS:
+        raise ShareMismatch(f"the shares name an impossible threshold {threshold}: corrupted")
     distinct: dict[int, KeyShare] = {}
     for share in shares:
         if not 1 <= share.index <= MAX_CUSTODIANS:
@@ -271,7 +273,7 @@ def combine_shares(
         raise NotEnoughShares(f"{len(distinct)} of the {threshold} shares needed are released")
     ordered = sorted(distinct.values(), key=lambda s: s.index)
     target = public_key_bytes(public_key)
-    subsets = itertools.combinations(ordered, max(threshold, 1))
+    subsets = itertools.combinations(ordered, threshold)
     for chosen in itertools.islice(subsets, _MAX_COMBINATIONS):
         key = _rebuild(chosen)
         if key is not None and public_key_bytes(key.public_key()) == target:

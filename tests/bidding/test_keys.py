@@ -127,6 +127,12 @@ def test_a_share_claiming_a_lower_threshold_is_refused() -> None:
         combine_shares([lowered[0], SHARES[1], SHARES[2]], KEY.public_key())
 
 
+def test_a_share_naming_an_impossible_threshold_is_refused() -> None:
+    ones = [dataclasses.replace(s, threshold=1) for s in SHARES[:3]]
+    with pytest.raises(ShareMismatch, match="impossible threshold 1"):
+        combine_shares(ones, KEY.public_key())
+
+
 def test_two_different_shares_with_one_index_are_refused() -> None:
     twin = dataclasses.replace(SHARES[1], index=SHARES[0].index)
     with pytest.raises(ShareMismatch, match="claim index"):
