@@ -1,0 +1,499 @@
+"""Reports: the seed-000 month reproduced from line items, SQL against pure Python, the pages.
+
+The seed-000 line items are exact fen amounts whose sums round (half-up, 0.01 万元) to the
+bulletin's printed figures, the bulletin's own rounding included: goods and services budgets
+and awards sum to 1227.4149 and 1141.855 万元, so the table prints 1227.41 and 1141.86 while
+the exact saving 85.5599 prints 85.56 (1227.41 − 1141.86 would be 85.55). Lots are inserted
+straight into the tables: 66 lots through the services would test the services, not the
+report. The other report tests (OCDS, end to end) import these helpers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar import Litestar
+
+from procurement.clock import CHINA
+from procurement.db import bind_engine, engine_for
+from procurement.lifecycle import ProcurementMethod, ProjectCategory
+from procurement.money import round_half_up
+from procurement.reports import (
+    Line,
+    ReportFilters,
+    monthly_trend,
+    parse_filters,
+    period_report,
+)
+from procurement.settings import Settings
+from procurement.tables import Lot, Organisation, Project, User
+from tests.conftest import run_cli, truncate_all
+from zhaocai.wiring import all_tables
+
+_serial = itertools.count(1)
+
+NOVEMBER = datetime(2026, 11, 1, tzinfo=CHINA)
+
+#: The seed-000 lines as exact fen totals: (events, budget or 标底, award).
+SEED_GOODS = (33, 869_514_900, 809_185_000)
+SEED_SERVICES = (4, 357_900_000, 332_670_000)
+SEED_INQUIRY_AWARD = 80_440_000  # 12 of the goods lots, 80.44 万元
+SEED_WORKS = (29, 47_566_320_000, 42_221_170_000)
+
+
+@dataclass
+class Owner:
+    """A purchasing unit and the user who creates its projects."""
+
+    organisation_id: int
+    user_id: int
+
+
+async def owner(name: str = "") -> Owner:
+    """A purchasing unit with a user."""
+    serial = next(_serial)
+    now = NOVEMBER
+    org = Organisation(
+        name=name or f"采购单位{serial}",
+        kind="purchasing_unit",
+        credit_code=f"RPT{serial:015d}",
+        created_at=now,
+    )
+    await org.save()
+    user = User(
+        username=f"report-owner-{serial}-{random.random():.6f}",  # noqa: S311
+        password_hash="x",
+        display_name="owner",
+        role="purchaser",
+        organisation=org.id,
+        created_at=now,
+    )
+    await user.save()
+    return Owner(int(org.id), int(user.id))
+
+
+async def project(
+    who: Owner,
+    *,
+    category: str,
+    method: str,
+    published_at: datetime | None = None,
+    title: str = "",
+) -> int:
+    """A published project (its notice date is ``published_at``)."""
+    serial = next(_serial)
+    published = published_at or NOVEMBER - timedelta(days=30)
+    row = Project(
+        code=f"ZC-RPT-{serial:06d}",
+        title=title or f"统计测试项目 {serial}",
+        title_en=f"Report test project {serial}",
+        purchaser=who.organisation_id,
+        category=category,
+        method=method,
+        budget_fen=0,
+        documents_from=published,
+        documents_until=published + timedelta(days=7),
+        bid_deadline=published + timedelta(days=21),
+        opening_time=published + timedelta(days=21),
+        created_by=who.user_id,
+        created_at=published,
+        published_at=published,
+    )
+    await row.save()
+    return int(row.id)
+
+
+async def lot(
+    project_id: int,
+    *,
+    budget_fen: int,
+    status: str = "awarded",
+    award_fen: int | None = None,
+    at: datetime | None = None,
+    reserve_fen: int | None = None,
+    ceiling_fen: int | None = None,
+    failure_reason: str = "",
+    supplier_id: int | None = None,
+) -> int:
+    """A lot concluded (awarded, failed or cancelled) at ``at``."""
+    when = at or NOVEMBER + timedelta(days=10)
+    number = next(_serial)
+    row = Lot(
+        project=project_id,
+        number=number,
+        title=f"标段 {number}",
+        budget_fen=budget_fen,
+        reserve_price_fen=reserve_fen,
+        ceiling_price_fen=ceiling_fen,
+        status=status,
+        failure_reason=failure_reason,
+        award_amount_fen=award_fen if status == "awarded" else None,
+        contract_amount_fen=award_fen if status == "awarded" else None,
+        awarded_supplier=supplier_id if status == "awarded" else None,
+        awarded_at=when if status == "awarded" else None,
+        concluded_at=when if status in {"awarded", "failed", "cancelled"} else None,
+        updated_at=when,
+    )
+    await row.save()
+    return int(row.id)
+
+
+def split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """``total`` fen in ``parts`` positive, uneven amounts that sum to it exactly."""
+    weights = [rng.uniform(0.3, 3.0) for _ in range(parts)]
+    scale = total / sum(weights)
+    amounts = [max(1, int(w * scale)) for w in weights]
+    amounts[-1] += total - sum(amounts)
+    assert amounts[-1] > 0
+    return amounts
+
+
+def awards_for(budgets: list[int], total: int, rng: random.Random) -> list[int]:
+    """Award amounts at most each budget, uneven savings, summing exactly to ``total``."""
+    ratio = total / sum(budgets)
+    awards = [max(1, min(b, int(b * min(1.0, ratio + rng.uniform(-0.03, 0.03))))) for b in budgets]
+    drift = total - sum(awards)
+    for i, budget in enumerate(budgets):
+        if drift > 0:
+            step = min(drift, budget - awards[i])
+        else:
+            step = -min(-drift, awards[i] - 1)
+        awards[i] += step
+        drift -= step
+    assert drift == 0
+    return awards
+
+
+async def seed_000_month(rng: random.Random | None = None) -> Owner:
+    """November 2026 as the seed-000 bulletin reports it, plus lots the report must leave out.
+
+    Returns the purchasing unit that owns every lot.
+    """
+    rng = rng or random.Random(2026)  # noqa: S311 - test data
+    who = await owner("张家港市政府采购中心")
+    supplier = Organisation(
+        name="苏州供应商", kind="supplier", credit_code="RPTSUPPLIER0000001", created_at=NOVEMBER
+    )
+    await supplier.save()
+    days = iter(itertools.cycle(range(29)))
+
+    def moment() -> datetime:
+        return NOVEMBER + timedelta(days=next(days), hours=rng.randint(8, 17))
+
+    inquiry = await project(who, category="goods", method="price_inquiry")
+    goods = await project(who, category="goods", method="open_tender")
+    services = await project(who, category="services", method="competitive_negotiation")
+    works = await project(who, category="works", method="open_tender")
+
+    count, budget, award = SEED_GOODS
+    inquiry_budgets = split(86_000_000, 12, rng)
+    inquiry_awards = awards_for(inquiry_budgets, SEED_INQUIRY_AWARD, rng)
+    goods_budgets = split(budget - sum(inquiry_budgets), count - 12, rng)
+    goods_awards = awards_for(goods_budgets, award - SEED_INQUIRY_AWARD, rng)
+    first = True
+    for b, a in zip(inquiry_budgets, inquiry_awards, strict=True):
+        # the first lot is awarded at the first instant of the month: it counts
+        at = NOVEMBER if first else moment()
+        first = False
+        await lot(inquiry, budget_fen=b, award_fen=a, at=at, supplier_id=supplier.id)
+    for b, a in zip(goods_budgets, goods_awards, strict=True):
+        await lot(goods, budget_fen=b, award_fen=a, at=moment(), supplier_id=supplier.id)
+    count, budget, award = SEED_SERVICES
+    budgets = split(budget, count, rng)
+    for b, a in zip(budgets, awards_for(budgets, award, rng), strict=True):
+        await lot(services, budget_fen=b, award_fen=a, at=moment(), supplier_id=supplier.id)
+    count, reserve, award = SEED_WORKS
+    reserves = split(reserve, count, rng)
+    for r, a in zip(reserves, awards_for(reserves, award, rng), strict=True):
+        await lot(
+            works,
+            budget_fen=r + r // 20,
+            reserve_fen=r,
+            ceiling_fen=r + r // 20,
+            award_fen=a,
+            at=moment(),
+            supplier_id=supplier.id,
+        )
+    # left out of the amounts: failed lots, and awards just outside the month
+    await lot(goods, budget_fen=30_000_000, status="failed", failure_reason="TOO_FEW_BIDS")
+    await lot(goods, budget_fen=20_000_000, status="failed", failure_reason="TOO_FEW_BIDS")
+    await lot(services, budget_fen=9_000_000, status="failed", failure_reason="ALL_OVER_BUDGET")
+    await lot(works, budget_fen=9_000_000, status="cancelled", reserve_fen=8_000_000)
+    await lot(goods, budget_fen=5_000_000, award_fen=4_000_000, at=NOVEMBER - timedelta(seconds=1))
+    await lot(
+        goods, budget_fen=5_000_000, award_fen=4_000_000, at=datetime(2026, 12, 1, tzinfo=CHINA)
+    )
+    await lot(goods, budget_fen=5_000_000, status="evaluating")
+    return who
+
+
+# --------------------------------------------------------------------------- the figures
+
+pytestmark = pytest.mark.integration
+
+
+def november() -> ReportFilters:
+    return parse_filters({"month": "2026-11"}, today=date(2026, 11, 30))
+
+
+def figures(line: Line) -> tuple[int, str, str, str, str]:
+    return (
+        line.events,
+        f"{line.award_wan:.2f}",
+        f"{line.reference_wan:.2f}",
+        f"{line.saved_wan:.2f}",
+        line.rate_text,
+    )
+
+
+async def test_the_seed_000_month_reproduces_the_bulletin_table_exactly(app: Litestar) -> None:
+    await seed_000_month()
+    report = await period_report(november())
+    assert figures(report.government) == (37, "1141.86", "1227.41", "85.56", "6.97 %")
+    assert (report.inquiries.events, f"{report.inquiries.award_wan:.2f}") == (12, "80.44")
+    assert figures(report.goods) == (33, "809.19", "869.51", "60.33", "6.94 %")
+    assert figures(report.services) == (4, "332.67", "357.90", "25.23", "7.05 %")
+    assert figures(report.works) == (29, "42221.17", "47566.32", "5345.15", "11.24 %")
+    assert report.works_references == {"reserve": 29}
+
+
+async def test_the_bulletin_rounding_shows_the_rounded_exact_saving_not_a_difference(
+    app: Litestar,
+) -> None:
+    await seed_000_month()
+    line = (await period_report(november())).government
+    assert line.reference_wan - line.award_wan == Decimal("85.55")
+    assert line.saved_wan == Decimal("85.56")
+    assert line.saved_fen == 85_559_900
+
+
+async def test_failed_and_cancelled_lots_count_in_the_rates_but_not_in_the_amounts(
+    app: Litestar,
+) -> None:
+    await seed_000_month()
+    report = await period_report(november())
+    assert (report.awarded, report.failed, report.cancelled) == (66, 3, 1)
+    assert report.failure_reasons == {"TOO_FEW_BIDS": 2, "ALL_OVER_BUDGET": 1, "CANCELLED": 1}
+    assert f"{report.award_rate:.4f}" == f"{Decimal(66) / 70:.4f}"
+    assert f"{report.failure_rate:.4f}" == f"{Decimal(4) / 70:.4f}"
+
+
+async def test_a_lot_awarded_a_second_before_the_month_or_at_its_end_is_left_out(
+    app: Litestar,
+) -> None:
+    await seed_000_month()
+    october = await period_report(parse_filters({"month": "2026-10"}, today=date(2026, 11, 1)))
+    december = await period_report(parse_filters({"month": "2026-12"}, today=date(2026, 12, 1)))
+    assert (october.government.events, october.government.award_fen) == (1, 4_000_000)
+    assert (december.government.events, december.government.award_fen) == (1, 4_000_000)
+
+
+async def test_the_average_days_from_tender_notice_to_award_are_computed_by_the_database(
+    app: Litestar,
+) -> None:
+    who = await owner()
+    published = datetime(2026, 11, 2, 9, tzinfo=CHINA)
+    pid = await project(who, category="goods", method="open_tender", published_at=published)
+    await lot(pid, budget_fen=100, award_fen=90, at=published + timedelta(days=20))
+    await lot(pid, budget_fen=100, award_fen=90, at=published + timedelta(days=25, hours=12))
+    report = await period_report(november())
+    assert report.average_days_to_award == Decimal("22.8")
+
+
+async def test_rules_10c_savings_across_lots_are_summed_exactly_and_divided_once(
+    app: Litestar,
+) -> None:
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    await lot(pid, budget_fen=123_456_700, award_fen=109_902_300)
+    await lot(pid, budget_fen=87_654_321, award_fen=80_000_000)
+    await lot(pid, budget_fen=50_000_000, award_fen=45_505_600)
+    await lot(pid, budget_fen=30_000_000, status="failed", failure_reason="TOO_FEW_BIDS")
+    line = (await period_report(november())).government
+    assert figures(line) == (3, "235.41", "261.11", "25.70", "9.84 %")
+    assert line.saved_fen == 25_703_121
+
+
+async def test_a_works_lot_without_reserve_price_is_measured_against_its_ceiling_price(
+    app: Litestar,
+) -> None:
+    who = await owner()
+    pid = await project(who, category="works", method="open_tender")
+    await lot(pid, budget_fen=2_000_000, reserve_fen=1_000_000, award_fen=900_000)
+    await lot(pid, budget_fen=2_000_000, ceiling_fen=1_500_000, award_fen=1_200_000)
+    report = await period_report(november())
+    assert report.works.reference_fen == 2_500_000
+    assert report.works_references == {"reserve": 1, "ceiling": 1}
+    assert report.works_reference_label == "reserve+ceiling"
+
+
+async def test_filters_by_purchasing_unit_category_and_method_narrow_the_figures(
+    app: Litestar,
+) -> None:
+    await seed_000_month()
+    other = await owner()
+    pid = await project(other, category="goods", method="open_tender")
+    await lot(pid, budget_fen=1_000_000, award_fen=800_000)
+    period = november().period
+    everyone = await period_report(ReportFilters(period))
+    assert everyone.government.events == 38
+    mine = await period_report(ReportFilters(period, purchaser_id=other.organisation_id))
+    assert (mine.government.events, mine.works.events) == (1, 0)
+    inquiries = await period_report(ReportFilters(period, method=ProcurementMethod.PRICE_INQUIRY))
+    assert (inquiries.government.events, inquiries.government.award_fen) == (12, 80_440_000)
+    services = await period_report(ReportFilters(period, category=ProjectCategory.SERVICES))
+    assert figures(services.government) == (4, "332.67", "357.90", "25.23", "7.05 %")
+
+
+async def test_a_month_without_lots_is_an_empty_report_of_zeros(app: Litestar) -> None:
+    report = await period_report(november())
+    assert report.is_empty
+    assert figures(report.government) == (0, "0.00", "0.00", "0.00", "—")
+    assert report.award_rate is None
+    assert report.average_days_to_award is None
+
+
+async def test_the_twelve_month_trend_puts_each_lot_in_its_own_month(app: Litestar) -> None:
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    for month in (1, 6, 11):
+        at = datetime(2026, month, 15, tzinfo=CHINA)
+        await lot(pid, budget_fen=1000 * month, award_fen=900 * month, at=at)
+    await lot(pid, budget_fen=7, award_fen=7, at=datetime(2025, 11, 30, 23, tzinfo=CHINA))
+    trend = await monthly_trend(november())
+    assert [p.label for p, _ in trend][:2] == ["2025-12", "2026-01"]
+    assert [r.government.award_fen for _, r in trend] == [
+        0,
+        900,
+        0,
+        0,
+        0,
+        0,
+        5400,
+        0,
+        0,
+        0,
+        0,
+        9900,
+    ]
+
+
+# --------------------------------------------------------------------------- SQL = Python
+
+CATEGORY_METHODS = [
+    ("goods", "open_tender"),
+    ("goods", "price_inquiry"),
+    ("services", "competitive_negotiation"),
+    ("works", "open_tender"),
+]
+lot_strategy = st.tuples(
+    st.sampled_from(CATEGORY_METHODS),
+    st.sampled_from(["awarded", "awarded", "failed", "cancelled"]),
+    st.integers(min_value=1, max_value=10**12),  # budget, fen
+    st.integers(min_value=0, max_value=1000),  # award as ‰ of the reference
+    st.sampled_from(["reserve", "ceiling", "none"]),
+    st.integers(min_value=-3 * 86400, max_value=33 * 86400),  # seconds after 1 Nov CST
+)
+
+
+def expected_line(lots: list[tuple[Any, ...]], categories: set[str]) -> tuple[int, int, int]:
+    """Pure Python: (events, Σ award, Σ reference) over awarded lots inside November."""
+    start, end = NOVEMBER, datetime(2026, 12, 1, tzinfo=CHINA)
+    chosen = [
+        item
+        for item in lots
+        if item["status"] == "awarded"
+        and item["category"] in categories
+        and start <= item["at"] < end
+    ]
+    return (
+        len(chosen),
+        sum(item["award"] for item in chosen),
+        sum(item["reference"] for item in chosen),
+    )
+
+
+async def insert_random(drawn: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    who = await owner()
+    projects = {cm: await project(who, category=cm[0], method=cm[1]) for cm in CATEGORY_METHODS}
+    made = []
+    for cm, status, budget, permille, reference, seconds in drawn:
+        reserve = budget * 9 // 10 if reference == "reserve" else None
+        ceiling = budget * 95 // 100 if reference == "ceiling" else None
+        ref = budget
+        if cm[0] == "works":
+            ref = reserve if reserve is not None else ceiling if ceiling is not None else budget
+        award = max(1, ref * permille // 1000)
+        at = NOVEMBER + timedelta(seconds=seconds)
+        await lot(
+            projects[cm],
+            budget_fen=budget,
+            status=status,
+            award_fen=award,
+            reserve_fen=reserve,
+            ceiling_fen=ceiling,
+            at=at,
+            failure_reason="TOO_FEW_VALID" if status == "failed" else "",
+        )
+        made.append(
+            {"category": cm[0], "status": status, "award": award, "reference": ref, "at": at}
+        )
+    return made
+
+
+async def check_sql_equals_python(drawn: list[tuple[Any, ...]]) -> None:
+    made = await insert_random(drawn)
+    report = await period_report(november())
+    for line, categories in (
+        (report.government, {"goods", "services"}),
+        (report.goods, {"goods"}),
+        (report.works, {"works"}),
+    ):
+        events, award, reference = expected_line(made, categories)
+        assert (line.events, line.award_fen, line.reference_fen) == (events, award, reference)
+        exact_rate = (
+            (Decimal(reference) - Decimal(award)) / Decimal(reference) if reference else None
+        )
+        assert line.rate == exact_rate
+        assert line.saved_wan == round_half_up((Decimal(reference - award) / 100) / 10_000)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(lot_strategy, max_size=12))
+async def test_sql_aggregation_equals_pure_python_on_postgresql(
+    app: Litestar, drawn: list[tuple[Any, ...]]
+) -> None:
+    await truncate_all()
+    await check_sql_equals_python(drawn)
+
+
+@pytest.fixture(scope="module")
+def sqlite_engine(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A migrated SQLite database file, the embedded default's engine."""
+    path = tmp_path_factory.mktemp("sqlite") / "reports.sqlite3"
+    run_cli(replace(settings, database_url=f"sqlite:///{path}"), "migrate")
+    return engine_for(f"sqlite:///{path}")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(lot_strategy, max_size=10))
+async def test_sql_aggregation_equals_pure_python_on_sqlite(
+    app: Litestar, sqlite_engine: Any, drawn: list[tuple[Any, ...]]
+) -> None:
+    postgres = Lot._meta.db
+    tables = all_tables()
+    bind_engine(sqlite_engine, tables)
+    try:
+        for table in (Lot, Project, User, Organisation):
+            await table.delete(force=True)
+        await check_sql_equals_python(drawn)
+    finally:
+        bind_engine(postgres, tables)
