@@ -52,13 +52,19 @@ form.addEventListener("submit", async (event) => {
     let state = JSON.parse(localStorage.getItem(stateKey) || "null");
     const sizes = Object.fromEntries(Object.entries(files).map(([kind, blob]) =>
       [kind, sealedSize(blob.size, contextBytes(lotId, bidderId, kind))]));
-    const same = state && Object.keys(sizes).every((k) => state.sizes[k] === sizes[k]);
+    // Reuse the stored sealing parameters only for the very same files and price: sealing
+    // different content with them would reuse AES-GCM nonces.
+    const identity = Object.fromEntries(Object.entries(files).map(([kind, blob]) =>
+      [kind, kind === "price" ? `price:${price}`
+                              : `${blob.name}|${blob.size}|${blob.lastModified}`]));
+    const same = state && Object.keys(identity).length === Object.keys(state.identity || {}).length
+      && Object.keys(identity).every((k) => state.identity[k] === identity[k]);
     if (!same) {
       const params = {};
       for (const kind of Object.keys(files)) params[kind] = await newSealingParameters();
       const started = await api("POST", `/api/lots/${lotId}/bids`, {
         files: Object.entries(sizes).map(([kind, size]) => ({ kind, size })) });
-      state = { bidId: started.bid_id, sizes, params,
+      state = { bidId: started.bid_id, sizes, params, identity,
                 fileIds: Object.fromEntries(started.files.map((f) => [f.kind, f.file_id])) };
       localStorage.setItem(stateKey, JSON.stringify(state));
     }
