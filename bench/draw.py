@@ -74,9 +74,7 @@ def generate_expert(expert_id: int, rng: random.Random) -> Expert:
         certificates = ()
     else:
         issued = day0 - timedelta(days=rng.randrange(0, 1500))
-        certificates = (
-            Certification(f"C{expert_id}", issued, issued + timedelta(days=3 * 365)),
-        )
+        certificates = (Certification(f"C{expert_id}", issued, issued + timedelta(days=3 * 365)),)
         if roll > 0.95:
             renewed = certificates[0].expires_on + timedelta(days=1)
             certificates += (
@@ -161,7 +159,8 @@ def measure(
     commit = statistics.median(row[1] for row in rows)
     draw = statistics.median(row[2] for row in rows)
     total = statistics.median(row[0] + row[1] + row[2] for row in rows)
-    return {"screen": screen, "commit": commit, "draw": draw, "total": total, "eligible": rows[0][3]}
+    eligible = float(rows[0][3])
+    return {"screen": screen, "commit": commit, "draw": draw, "total": total, "eligible": eligible}
 
 
 def main() -> None:
@@ -176,12 +175,12 @@ def main() -> None:
     generated = time.perf_counter()
     index = PoolIndex(experts)
     indexed = time.perf_counter()
-    print(f"generated {args.pool:,} experts and {len(history):,} past draws in "
-          f"{generated - started:.1f} s; index built in {(indexed - generated) * 1000:.0f} ms")
+    print(
+        f"generated {args.pool:,} experts and {len(history):,} past draws in "
+        f"{generated - started:.1f} s; index built in {(indexed - generated) * 1000:.0f} ms"
+    )
     lots = {
-        "two leaf quotas (A0301 x3, A0303 x2)": request(
-            (Quota("A0301", 3), Quota("A0303", 2))
-        ),
+        "two leaf quotas (A0301 x3, A0303 x2)": request((Quota("A0301", 3), Quota("A0303", 2))),
         "one broad quota (A01 x5)": request((Quota("A01", 5),)),
         "whole goods field (A x5)": request((Quota("A", 5),)),
     }
@@ -190,24 +189,28 @@ def main() -> None:
         figures = measure(index, history, lot, args.runs)
         results[name] = figures
         print(
-            f"{name}: eligible {figures['eligible']:,}; median of {args.runs}: screening "
+            f"{name}: eligible {figures['eligible']:,.0f}; median of {args.runs}: screening "
             f"{figures['screen']:.1f} ms, snapshot+commit {figures['commit']:.1f} ms, "
             f"rank+fill {figures['draw']:.1f} ms, total {figures['total']:.1f} ms"
         )
     main_lot = results["two leaf quotas (A0301 x3, A0303 x2)"]
     broad = results["whole goods field (A x5)"]
-    print(json.dumps({
-        "bench": "draw",
-        "pool": args.pool,
-        "draw_ms": round(main_lot["total"], 1),
-        "eligible": main_lot["eligible"],
-        "screen_ms": round(main_lot["screen"], 1),
-        "rank_fill_ms": round(main_lot["draw"], 1),
-        "broad_draw_ms": round(broad["total"], 1),
-        "broad_eligible": broad["eligible"],
-        "index_build_ms": round((indexed - generated) * 1000, 1),
-        "runs": args.runs,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "draw",
+                "pool": args.pool,
+                "draw_ms": round(main_lot["total"], 1),
+                "eligible": int(main_lot["eligible"]),
+                "screen_ms": round(main_lot["screen"], 1),
+                "rank_fill_ms": round(main_lot["draw"], 1),
+                "broad_draw_ms": round(broad["total"], 1),
+                "broad_eligible": int(broad["eligible"]),
+                "index_build_ms": round((indexed - generated) * 1000, 1),
+                "runs": args.runs,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
