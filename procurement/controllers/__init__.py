@@ -5,6 +5,7 @@ from procurement.controllers.api import PublicApiController, SessionApiControlle
 from procurement.controllers.auth import AuthController
 from procurement.controllers.portal import PortalController
 from procurement.controllers.purchaser import PurchaserController
+from procurement.controllers.reports import OcdsController, ReportsController
 from procurement.controllers.supervisor import SupervisorController
 from procurement.controllers.supplier import SupplierController
 from procurement.controllers.workspace import WorkspaceController
@@ -19,6 +20,8 @@ ROUTE_HANDLERS = [
     SupervisorController,
     PublicApiController,
     SessionApiController,
+    ReportsController,
+    OcdsController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -10,6 +10,8 @@ report. The other report tests (OCDS, end to end) import these helpers.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import random
 from dataclasses import dataclass, replace
@@ -21,6 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from openpyxl import load_workbook
 
 from procurement.clock import CHINA
 from procurement.db import bind_engine, engine_for
@@ -33,9 +37,11 @@ from procurement.reports import (
     parse_filters,
     period_report,
 )
+from procurement.roles import Role
 from procurement.settings import Settings
 from procurement.tables import Lot, Organisation, Project, User
 from tests.conftest import run_cli, truncate_all
+from tests.factories import actor, login
 from zhaocai.wiring import all_tables
 
 _serial = itertools.count(1)
@@ -497,3 +503,156 @@ async def test_sql_aggregation_equals_pure_python_on_sqlite(
         await check_sql_equals_python(drawn)
     finally:
         bind_engine(postgres, tables)
+
+
+# --------------------------------------------------------------------------- the pages
+
+SEED_SENTENCE = (
+    "月内政府集中采购共举行37次招投标(其中网上询价采购12次)，采购中标金额达1141.86万元"
+    "（其中网上询价采购80.44万元），与采购预算1227.41万元相比，减少支出85.56万元，节约率为6.97％。"
+    "其中：货物类采购次数33次，中标金额为809.19万元，预算金额为869.51万元，节约资金60.33万元，"
+    "节减率为6.94％；服务类采购为4次，中标金额为332.67万元，预算金额为357.90万元，"
+    "节约资金25.23万元，节减率为7.05％。"
+)
+WORKS_SENTENCE = (
+    "月内工程招标共举行29项，标底价为47566.32万元，中标价格为42221.17万元，"
+    "节约资金5345.15万元，节减率为11.24％。"
+)
+
+
+async def supervisor_client(client: AsyncTestClient[Litestar]) -> None:
+    person = await actor(Role.SUPERVISOR)
+    await login(client, person.username)
+
+
+async def test_the_bulletin_reads_like_seed_000_section_two_in_chinese_and_english(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await seed_000_month()
+    await supervisor_client(client)
+    page = await client.get("/reports/bulletin", params={"month": "2026-11", "lang": "zh"})
+    assert page.status_code == 200
+    assert SEED_SENTENCE in page.text
+    assert WORKS_SENTENCE in page.text
+    english = await client.get("/reports/bulletin", params={"month": "2026-11", "lang": "en"})
+    assert "held 37 tenders (12 of them online price inquiries)" in english.text
+    assert "rate 11.24 %" in english.text
+
+
+async def test_the_statistics_page_shows_the_table_and_inline_svg_charts(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await seed_000_month()
+    await supervisor_client(client)
+    page = await client.get("/reports", params={"month": "2026-11"})
+    assert page.status_code == 200
+    for figure in ("1141.86", "1227.41", "85.56", "6.97 %", "42221.17", "5345.15", "11.24 %"):
+        assert figure in page.text
+    assert page.text.count("<svg") == 2
+    assert "<script" not in page.text.split("<svg", 1)[1]
+    assert "http://pygal" not in page.text
+
+
+async def test_the_xlsx_export_holds_numbers_with_number_formats(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await seed_000_month()
+    await supervisor_client(client)
+    response = await client.get("/reports/export.xlsx", params={"month": "2026-11"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    rows = list(book["Summary"].iter_rows(min_row=4, max_row=8))
+    government = rows[0]
+    assert [c.value for c in government[1:5]] == [
+        37,
+        Decimal("1141.86"),
+        Decimal("1227.41"),
+        Decimal("85.56"),
+    ] or [c.value for c in government[1:5]] == [37, 1141.86, 1227.41, 85.56]
+    assert government[2].number_format == "#,##0.00"
+    assert government[5].number_format == "0.00%"
+    assert round(float(government[5].value), 4) == 0.0697
+    works = rows[4]
+    assert [float(c.value) for c in works[2:6]] == [42221.17, 47566.32, 5345.15, 0.1124]
+    lots = list(book["Lots"].iter_rows(min_row=2, values_only=True))
+    assert len(lots) == 70
+    awards = sum(Decimal(str(r[13])) for r in lots if r[8] == "awarded" and r[4] != "works")
+    assert awards == Decimal("11418550")
+
+
+async def test_the_csv_export_streams_every_concluded_lot_with_exact_yuan(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await seed_000_month()
+    await supervisor_client(client)
+    response = await client.get("/reports/export.csv", params={"month": "2026-11"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert len(rows) == 70
+    works = [r for r in rows if r["category"] == "works" and r["status"] == "awarded"]
+    assert sum(Decimal(r["reference_yuan"]) for r in works) == Decimal("475663200")
+    assert sum(Decimal(r["saved_yuan"]) for r in works) == Decimal("53451500")
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "2026-12-01", "to": "2026-11-01"}, "inverted"),
+        ({"from": "2010-01-01", "to": "2026-11-01"}, "ten years"),
+        ({"month": "1999-12"}, "between 2000 and 2100"),
+        ({"month": "2026-13"}, "2026-11"),
+        ({"from": "2026-11-01"}, "both from and to"),
+        ({"from": "yesterday", "to": "2026-11-01"}, "date like"),
+        ({"category": "food"}, "unknown category"),
+        ({"method": "auction"}, "unknown method"),
+        ({"colour": "red"}, "unknown filter colour"),
+        ({"purchaser": "x"}, "organisation id"),
+    ],
+)
+async def test_bad_report_parameters_get_a_clear_400_not_a_500(
+    client: AsyncTestClient[Litestar], params: dict[str, str], message: str
+) -> None:
+    await supervisor_client(client)
+    for path in ("/reports", "/reports/export.csv", "/reports/export.xlsx", "/reports/bulletin"):
+        response = await client.get(path, params=params)
+        assert response.status_code == 400, (path, response.text[:300])
+        assert message in response.text
+
+
+async def test_a_month_without_data_is_an_empty_report_page_not_an_error(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await supervisor_client(client)
+    page = await client.get("/reports", params={"month": "2031-02", "lang": "en"})
+    assert page.status_code == 200
+    assert 'id="empty"' in page.text
+    assert "—" in page.text
+
+
+async def test_a_purchaser_sees_only_its_own_unit_and_may_not_ask_for_another(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    seeded = await seed_000_month()
+    mine = await actor(Role.PURCHASER)
+    assert mine.organisation_id is not None
+    pid = await project(
+        Owner(mine.organisation_id, int(mine.user_id or 0)), category="goods", method="open_tender"
+    )
+    await lot(pid, budget_fen=1_000_000, award_fen=900_000)
+    await login(client, mine.username)
+    page = await client.get("/reports", params={"month": "2026-11"})
+    assert "1141.86" not in page.text
+    assert '<td class="num">0.90</td>' in page.text
+    refused = await client.get(
+        "/reports", params={"month": "2026-11", "purchaser": str(seeded.organisation_id)}
+    )
+    assert refused.status_code == 403
+
+
+async def test_bidders_and_visitors_cannot_see_the_reports(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    assert (await client.get("/reports/export.csv")).status_code == 401
+    bidder = await actor(Role.BIDDER)
+    await login(client, bidder.username)
+    assert (await client.get("/reports")).status_code == 403

@@ -1,0 +1,229 @@
+"""Timeliness: every open item with a deadline as green, yellow or red (seed 001, seed 000 一).
+
+The seeds' supervision systems light a case green while it is within its promised time,
+yellow when the limit is close and red once it is overdue. Here:
+
+- **red**: ``now`` is past the item's due time;
+- **yellow**: the item falls due before the end of the next working day;
+- **green**: otherwise.
+
+The model is a pure function, :func:`summarise`, over :class:`DeadlineItem` values with
+``now`` and the working-day calendar passed in. Items come from *loaders*: async callables
+registered with :func:`register_loader`. The core registers the kinds it can derive from its
+own tables; a higher package (evaluation, contracts) adds its own kinds by registering a
+loader at start-up, without this module importing it::
+
+    from procurement.timeliness import DeadlineItem, register_loader
+
+    async def expert_confirmations(calendar, now):
+        return [DeadlineItem(kind="expert_confirmation", ...) for ... in ...]
+
+    register_loader(expert_confirmations)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from procurement.calendar import WorkingDayCalendar
+from procurement.clock import CHINA
+from procurement.tables import Lot, Question
+
+ANSWER_WORKING_DAYS = 3  # GPL-R Art. 52: answer within 3 working days
+AWARD_CONFIRMATION_WORKING_DAYS = 5  # GPL-R Art. 43: confirm within 5 working days
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    """Something that must be done by ``due`` (an aware datetime)."""
+
+    kind: str
+    label_zh: str
+    label_en: str
+    unit_id: int
+    unit_name: str
+    subject: str
+    link: str
+    due: datetime
+    rule: str
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """An item with its light at the time of :func:`summarise`."""
+
+    item: DeadlineItem
+    light: str  # green | yellow | red
+
+
+@dataclass
+class UnitGroup:
+    """One purchasing unit's items and counts per light."""
+
+    unit_id: int
+    unit_name: str
+    items: list[ItemStatus]
+
+    def count(self, light: str) -> int:
+        """How many items have ``light``."""
+        return sum(1 for status in self.items if status.light == light)
+
+
+def end_of_working_day(calendar: WorkingDayCalendar, start: datetime, n: int) -> datetime:
+    """The end (24:00 CST) of the ``n``-th working day after the CST day of ``start``."""
+    day = calendar.add_working_days(start.astimezone(CHINA).date(), n)
+    return datetime.combine(day + timedelta(days=1), time(), CHINA)
+
+
+def light_for(due: datetime, now: datetime, calendar: WorkingDayCalendar) -> str:
+    """Red when overdue, yellow when due by the end of the next working day, else green."""
+    if now > due:
+        return "red"
+    if due <= end_of_working_day(calendar, now, 1):
+        return "yellow"
+    return "green"
+
+
+_ORDER = {"red": 0, "yellow": 1, "green": 2}
+
+
+def summarise(
+    items: Iterable[DeadlineItem], now: datetime, calendar: WorkingDayCalendar
+) -> list[ItemStatus]:
+    """Each item's light at ``now``: red first, then yellow, then green, earliest due first."""
+    statuses = [ItemStatus(item, light_for(item.due, now, calendar)) for item in items]
+    return sorted(statuses, key=lambda s: (_ORDER[s.light], s.item.due))
+
+
+def group_by_unit(statuses: Iterable[ItemStatus]) -> list[UnitGroup]:
+    """Items per purchasing unit; units with red items first, then by name."""
+    groups: dict[int, UnitGroup] = {}
+    for status in statuses:
+        item = status.item
+        groups.setdefault(item.unit_id, UnitGroup(item.unit_id, item.unit_name, [])).items.append(
+            status
+        )
+    return sorted(groups.values(), key=lambda g: (-g.count("red"), -g.count("yellow"), g.unit_name))
+
+
+ItemLoader = Callable[[WorkingDayCalendar, datetime], Awaitable[list[DeadlineItem]]]
+_loaders: list[ItemLoader] = []
+
+
+def register_loader(loader: ItemLoader) -> None:
+    """Add a source of deadline items (idempotent)."""
+    if loader not in _loaders:
+        _loaders.append(loader)
+
+
+async def load_items(calendar: WorkingDayCalendar, now: datetime) -> list[DeadlineItem]:
+    """Every registered loader's open items at ``now``."""
+    items: list[DeadlineItem] = []
+    for loader in _loaders:
+        items.extend(await loader(calendar, now))
+    return items
+
+
+async def unanswered_questions(calendar: WorkingDayCalendar, now: datetime) -> list[DeadlineItem]:
+    """Supplier questions without an answer: due 3 working days after asking (GPL-R Art. 52)."""
+    rows = await Question.select(
+        Question.id,
+        Question.asked_at,
+        Question.project.id.as_alias("project_id"),
+        Question.project.code.as_alias("code"),
+        Question.project.purchaser.id.as_alias("unit_id"),  # type: ignore[union-attr]
+        Question.project.purchaser.name.as_alias("unit_name"),  # type: ignore[union-attr]
+    ).where(Question.answered_at.is_null())
+    return [
+        DeadlineItem(
+            kind="question",
+            label_zh="答复供应商询问",
+            label_en="Answer a supplier's question",
+            unit_id=int(row["unit_id"]),
+            unit_name=str(row["unit_name"]),
+            subject=f"{row['code']} · Q{row['id']}",
+            link=f"/projects/{row['project_id']}",
+            due=end_of_working_day(calendar, row["asked_at"], ANSWER_WORKING_DAYS),
+            rule="GPL-R Art. 52",
+        )
+        for row in rows
+    ]
+
+
+def _lot_columns() -> list[object]:
+    return [
+        Lot.id,
+        Lot.number,
+        Lot.status,
+        Lot.updated_at,
+        Lot.project.id.as_alias("project_id"),
+        Lot.project.code.as_alias("code"),
+        Lot.project.opening_time.as_alias("opening_time"),
+        Lot.project.bid_deadline.as_alias("bid_deadline"),
+        Lot.project.purchaser.id.as_alias("unit_id"),  # type: ignore[union-attr]
+        Lot.project.purchaser.name.as_alias("unit_name"),  # type: ignore[union-attr]
+    ]
+
+
+async def openings_due(calendar: WorkingDayCalendar, now: datetime) -> list[DeadlineItem]:
+    """Lots whose bid deadline has passed and that are not opened: due at the opening time.
+
+    The opening takes place at the bid deadline (GPL-R Art. 39; TBL Art. 34); a lot still
+    waiting after its opening time is overdue.
+    """
+    rows = await Lot.select(*_lot_columns()).where(  # type: ignore[arg-type]
+        (Lot.status == "bidding_closed")
+        | ((Lot.status == "published") & (Lot.project.bid_deadline <= now))
+    )
+    return [
+        DeadlineItem(
+            kind="opening",
+            label_zh="开标",
+            label_en="Open the bids",
+            unit_id=int(row["unit_id"]),
+            unit_name=str(row["unit_name"]),
+            subject=f"{row['code']} · {row['number']}",
+            link=f"/projects/{row['project_id']}",
+            due=row["opening_time"],
+            rule="GPL-R Art. 39; TBL Art. 34",
+        )
+        for row in rows
+    ]
+
+
+async def award_confirmations_due(
+    calendar: WorkingDayCalendar, now: datetime
+) -> list[DeadlineItem]:
+    """Lots under evaluation: the purchaser confirms the award within 5 working days.
+
+    GPL-R Art. 43 counts from the receipt of the evaluation report; the core does not store
+    that moment, so the count starts when evaluation started (the lot's last change), which
+    is never later. The evaluation package can register an exact item kind instead.
+    """
+    rows = await Lot.select(*_lot_columns()).where(Lot.status == "evaluating")  # type: ignore[arg-type]
+    return [
+        DeadlineItem(
+            kind="award_confirmation",
+            label_zh="确认中标/成交结果",
+            label_en="Confirm the award",
+            unit_id=int(row["unit_id"]),
+            unit_name=str(row["unit_name"]),
+            subject=f"{row['code']} · {row['number']}",
+            link=f"/projects/{row['project_id']}",
+            due=end_of_working_day(calendar, row["updated_at"], AWARD_CONFIRMATION_WORKING_DAYS),
+            rule="GPL-R Art. 43",
+        )
+        for row in rows
+    ]
+
+
+register_loader(unanswered_questions)
+register_loader(openings_due)
+register_loader(award_confirmations_due)
+
+
+def due_date(item: DeadlineItem) -> date:
+    """The CST calendar day an item falls due (for display)."""
+    return item.due.astimezone(CHINA).date()
