@@ -46,6 +46,11 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/supervisor/projects/{project_id:int}/downloads"): {S},
     ("GET", "/documents/{document_id:int}/download"): {A, P, B, E, S},
     ("GET", "/workspace"): {A, P, B, E, C, S},
+    ("GET", "/reports"): {A, P, S},
+    ("GET", "/reports/export.csv"): {A, P, S},
+    ("GET", "/reports/export.xlsx"): {A, P, S},
+    ("GET", "/reports/bulletin"): {A, P, S},
+    ("GET", "/reports/timeliness"): {A, S},
 }
 PUBLIC_ROUTES = {
     ("GET", "/"),
@@ -57,6 +62,8 @@ PUBLIC_ROUTES = {
     ("GET", "/feed.atom"),
     ("GET", "/health"),
     ("GET", "/api/public/notices"),
+    ("GET", "/api/ocds/projects/{project_id:int}"),
+    ("GET", "/api/ocds/releases"),
 }
 
 
