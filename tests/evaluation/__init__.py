@@ -1,0 +1,1 @@
+"""Tests of the pure evaluation rules (scheme, scoring, review, inquiry)."""
