@@ -220,13 +220,13 @@ def aggregate(
     valid: list[Bid] = []
     excluded: list[BidderResult] = []
     for bid in bids:
-        rate = scheme.deduction_for(bid.preference)
-        eval_price = evaluation_price(bid.price, rate > 0, rate)
         exclusion = _exclusion(bid, price_limit)
         if exclusion is None:
             valid.append(bid)
         else:
-            excluded.append(BidderResult(bid.bidder, bid.price, eval_price, exclusion))
+            excluded.append(
+                BidderResult(bid.bidder, bid.price, _bid_evaluation_price(bid, scheme), exclusion)
+            )
     excluded.sort(key=lambda r: r.bidder)
     if scheme.method.is_scored:
         rows = _score(valid, expert_scores, scheme)
@@ -343,18 +343,19 @@ def _exclusion(bid: Bid, limit: Decimal | None) -> Exclusion | None:
     return None
 
 
-def _price_only(bid: Bid, scheme: ScoringScheme) -> BidderResult:
+def _bid_evaluation_price(bid: Bid, scheme: ScoringScheme) -> Decimal:
     rate = scheme.deduction_for(bid.preference)
-    return BidderResult(bid.bidder, bid.price, evaluation_price(bid.price, rate > 0, rate))
+    return evaluation_price(bid.price, rate > 0, rate)
+
+
+def _price_only(bid: Bid, scheme: ScoringScheme) -> BidderResult:
+    return BidderResult(bid.bidder, bid.price, _bid_evaluation_price(bid, scheme))
 
 
 def _score(
     bids: Sequence[Bid], expert_scores: ExpertScores, scheme: ScoringScheme
 ) -> list[BidderResult]:
-    prices = {}
-    for bid in bids:
-        rate = scheme.deduction_for(bid.preference)
-        prices[bid.bidder] = evaluation_price(bid.price, rate > 0, rate)
+    prices = {bid.bidder: _bid_evaluation_price(bid, scheme) for bid in bids}
     base = min(prices.values(), default=_ZERO)
     criteria = scheme.expert_criteria
     expected = frozenset(c.id for c in criteria)
