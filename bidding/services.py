@@ -59,7 +59,7 @@ from bidding.tables import (
 )
 from procurement import audit
 from procurement.clock import SYSTEM_CLOCK, Clock
-from procurement.db import transaction
+from procurement.db import is_unique_violation, transaction
 from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import FailureReason, LotEvent, LotStatus
 from procurement.money import MoneyError, parse_yuan, yuan_to_fen
@@ -746,25 +746,31 @@ async def open_lot(
                     declaration = json.dumps(doc, ensure_ascii=False)
         except (EnvelopeError, OSError) as exc:
             outcome, reason, price = "invalid", str(exc), None
-        async with transaction(OpeningRecord._meta.db):
-            await OpeningRecord(
-                lot=lot_id,
-                bid=bid.id,
-                bidder=bid.bidder,
-                submitted_at=bid.submitted_at,
-                outcome=outcome,
-                reason=reason,
-                declared_price_fen=price,
-                declaration=declaration,
-                opened_at=clock.now(),
-            ).save()
-            await audit.record(
-                "opening.bid_" + outcome,
-                subject_type="bid",
-                subject_id=bid.id,
-                payload={"lot_id": lot_id, "reason": reason, "declared_price_fen": price},
-                clock=clock,
-            )
+        try:
+            async with transaction(OpeningRecord._meta.db):
+                await OpeningRecord(
+                    lot=lot_id,
+                    bid=bid.id,
+                    bidder=bid.bidder,
+                    submitted_at=bid.submitted_at,
+                    outcome=outcome,
+                    reason=reason,
+                    declared_price_fen=price,
+                    declaration=declaration,
+                    opened_at=clock.now(),
+                ).save()
+                await audit.record(
+                    "opening.bid_" + outcome,
+                    subject_type="bid",
+                    subject_id=bid.id,
+                    payload={"lot_id": lot_id, "reason": reason, "declared_price_fen": price},
+                    clock=clock,
+                )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            # the exact-time task and the sweep may open the same lot at once: the other
+            # runner recorded this bid first, with the same outcome
     # keep the key for evaluators, wrapped: documents stay encrypted at rest
     await OpeningKey.update(
         {
@@ -777,9 +783,12 @@ async def open_lot(
     valid = await OpeningRecord.count().where(
         (OpeningRecord.lot == lot_id) & (OpeningRecord.outcome == "opened")
     )
-    await transition_lot(
-        lot_id, LotEvent.OPEN, clock=clock, payload={"bids": len(bids), "valid": valid}
-    )
+    try:
+        await transition_lot(
+            lot_id, LotEvent.OPEN, clock=clock, payload={"bids": len(bids), "valid": valid}
+        )
+    except Conflict:
+        return "done"  # a concurrent runner finished the opening first
     if valid < MIN_BIDS:
         await transition_lot(
             lot_id,
