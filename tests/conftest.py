@@ -8,6 +8,7 @@ Pure unit tests use none of these. Anything that talks to a service asks for the
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
     redis_url = services.ensure_redis()
     s3 = services.ensure_s3()
     name = f"zhaocai_test_{uuid.uuid4().hex[:8]}"
+    # two test runs on one machine keep their Celery queues apart by Redis database
+    redis_db = int(os.environ.get("ZHAOCAI_TEST_REDIS_DB", "1"))
     dsn = create_database(admin_dsn, name)
     data_dir = tmp_path_factory.mktemp("data")
     base = Settings.from_env({"ZHAOCAI_DATA_DIR": str(data_dir)})
@@ -82,8 +85,8 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
         base,
         database_url=dsn,
         storage_url=f"s3://test:test@{s3}/{name.replace('_', '-')}?secure=false",
-        broker_url=f"{redis_url}/1",
-        redis_url=f"{redis_url}/2",
+        broker_url=f"{redis_url}/{redis_db}",
+        redis_url=f"{redis_url}/{redis_db + 1}",
         secret_key=b"test-secret-key-for-sessions-0123",
         login_attempts_per_minute=100_000,
         sweep_seconds=2.0,
@@ -95,12 +98,27 @@ def settings(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Se
 
 
 async def truncate_all() -> None:
-    """Empty every table between tests (PostgreSQL: one TRUNCATE ... CASCADE)."""
+    """Empty every table between tests (PostgreSQL: one TRUNCATE ... CASCADE).
+
+    Identities are not restarted: the session's Celery beat keeps sweeping, and a sweep
+    that read the previous test's rows must fail on its foreign keys rather than write
+    into the next test's rows under reused ids. Such a sweep can also make PostgreSQL pick
+    the TRUNCATE as a deadlock victim, which is retried.
+    """
+    from asyncpg.exceptions import DeadlockDetectedError
+
     from zhaocai.wiring import all_tables
 
     tables = all_tables()
     names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
-    await tables[0].raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    for attempt in range(5):
+        try:
+            await tables[0].raw(f"TRUNCATE {names} CASCADE")
+            return
+        except DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
