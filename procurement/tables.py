@@ -220,3 +220,7 @@ class Notification(Table, tablename="notification"):
     read_at = Timestamptz(null=True, default=None)
     channel = Varchar(length=20, default="web")
     sent_at = Timestamptz(null=True, default=None)
+    # unique through an index of the migration (SQLite cannot add a UNIQUE column)
+    dedupe_key = Varchar(length=200, null=True, default=None)
+    attempts = Integer(default=0)
+    last_error = Varchar(length=300, default="")

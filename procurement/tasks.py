@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from celery import shared_task
 
-from procurement import projects
+from procurement import notifications, projects
+from procurement.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,3 +41,17 @@ def sweep_deadlines() -> list[int]:
     if closed:
         log.info("sweep closed lots %s", closed)
     return closed
+
+
+@shared_task(name="procurement.deliver_notifications", ignore_result=True)
+def deliver_notifications() -> int:
+    """Send the outbox's queued email and SMS messages (periodic; safe to run twice)."""
+    settings = Settings.from_env()
+    sent = run(
+        notifications.deliver_pending(
+            notifications.senders_for(settings), base_url=settings.base_url
+        )
+    )
+    if sent:
+        log.info("delivered %s notifications", sent)
+    return sent

@@ -39,6 +39,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "task": "procurement.sweep_deadlines",
                 "schedule": settings.sweep_seconds,
             },
+            "deliver-notifications": {
+                "task": "procurement.deliver_notifications",
+                "schedule": settings.sweep_seconds,
+            },
             "sweep-openings": {
                 "task": "bidding.sweep_openings",
                 "schedule": settings.sweep_seconds,

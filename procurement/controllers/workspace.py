@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.response import Redirect
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
 
+from procurement.notifications import inbox, mark_read
 from procurement.roles import Role
-from procurement.web import ALL_ROLES, require_actor, roles
+from procurement.web import ALL_ROLES, render, require_actor, roles
 
 #: Landing page of each role; packages above procurement serve the expert and custodian ones.
 WORKSPACE_BY_ROLE = {
@@ -30,3 +31,18 @@ class WorkspaceController(Controller):
         actor = require_actor(request)
         assert actor.role is not None  # noqa: S101 - guarded route: a role is present
         return Redirect(WORKSPACE_BY_ROLE[actor.role])
+
+    @get("/notifications", opt=roles(*ALL_ROLES), name="notifications")
+    async def notifications(self, request: Request[Any, Any, Any]) -> Template:
+        """The caller's notifications, newest first (the outbox's workspace channel)."""
+        actor = require_actor(request)
+        assert actor.user_id is not None  # noqa: S101 - guarded route: a user is present
+        return render(request, "notifications.html", {"notifications": await inbox(actor.user_id)})
+
+    @post("/notifications/read", opt=roles(*ALL_ROLES), name="notifications_read")
+    async def read_all(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Mark every notification of the caller as read."""
+        actor = require_actor(request)
+        assert actor.user_id is not None  # noqa: S101 - guarded route: a user is present
+        await mark_read(actor.user_id)
+        return Redirect("/notifications")

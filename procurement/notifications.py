@@ -1,0 +1,223 @@
+"""Notifications: one outbox for every package, shown in the workspace and sent by adapters.
+
+Drawn experts, invited suppliers and supervisors of overdue items must be told even when
+they are not logged in (ARCHITECTURE §4: "notifier adapter: an outbox table"). A
+notification is written in the caller's transaction, so it exists exactly when the change
+it reports does; a periodic Celery task delivers the outbox afterwards, so a mail server
+that is down delays a message but never loses it or rolls back the change.
+
+Delivery channel per recipient: email when the account has an address, else SMS when it
+has a phone number, else the workspace only. The SMS adapter is an interface with a logging
+implementation (no SMS gateway is part of the platform); email goes over SMTP when
+``ZHAOCAI_SMTP_HOST`` is set and is logged otherwise (the embedded default).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from procurement.clock import SYSTEM_CLOCK, Clock
+from procurement.settings import Settings
+from procurement.tables import Notification, User
+
+log = logging.getLogger(__name__)
+
+WEB = "web"
+EMAIL = "email"
+SMS = "sms"
+MAX_ATTEMPTS = 5
+"""A message that failed this many times is left for an operator (``last_error`` says why)."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What an adapter sends: the address for its channel and the text."""
+
+    address: str
+    title: str
+    body: str
+    link: str
+
+
+class Sender(Protocol):
+    """A delivery adapter for one channel."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Deliver ``message`` or raise; the outbox retries later."""
+        ...
+
+
+class LoggingSender:
+    """Writes the message to the log: SMS always, email when no SMTP server is configured."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Log the message instead of sending it."""
+        log.info("%s to %s: %s %s", self.channel, message.address, message.title, message.link)
+
+
+class SmtpSender:
+    """Email over SMTP (settings ``ZHAOCAI_SMTP_HOST``, ``_PORT``, ``_SENDER``)."""
+
+    def __init__(self, host: str, port: int, sender: str) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Send one plain-text email; raises on any SMTP failure."""
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.address
+        mail["Subject"] = message.title
+        mail.set_content(f"{message.body}\n\n{message.link}".strip() + "\n")
+        with smtplib.SMTP(self.host, self.port, timeout=30) as client:
+            client.send_message(mail)
+
+
+def senders_for(settings: Settings) -> dict[str, Sender]:
+    """The adapters of each external channel for ``settings``."""
+    email: Sender = (
+        SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+        if settings.smtp_host
+        else LoggingSender(EMAIL)
+    )
+    return {EMAIL: email, SMS: LoggingSender(SMS)}
+
+
+def _channel_for(user: dict[str, Any]) -> str:
+    if str(user.get("email") or "").strip():
+        return EMAIL
+    if str(user.get("phone") or "").strip():
+        return SMS
+    return WEB
+
+
+async def notify(
+    user_id: int,
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> bool:
+    """Queue a notification for one user; ``False`` if ``dedupe_key`` was already sent.
+
+    ``dedupe_key`` makes repeated calls (a sweep that runs every few seconds, a retried
+    task) tell the user once: e.g. ``f"overdue:{item}"``. ``link`` is a path on the portal.
+    """
+    user = await User.select(User.email, User.phone).where(User.id == user_id).first()
+    if user is None:
+        raise ValueError(f"no user {user_id} to notify")
+    inserted = await Notification.insert(
+        Notification(
+            user=user_id,
+            kind=kind,
+            title=title[:300],
+            body=body,
+            link=link[:300],
+            created_at=clock.now(),
+            channel=_channel_for(user),
+            dedupe_key=dedupe_key,
+        )
+    ).on_conflict(action="DO NOTHING")
+    return bool(inserted)
+
+
+async def notify_many(
+    user_ids: Sequence[int],
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_prefix: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> int:
+    """Notify several users; each one's dedupe key is ``f"{dedupe_prefix}:{user_id}"``."""
+    sent = 0
+    for user_id in dict.fromkeys(user_ids):
+        key = None if dedupe_prefix is None else f"{dedupe_prefix}:{user_id}"
+        if await notify(
+            user_id, kind=kind, title=title, body=body, link=link, dedupe_key=key, clock=clock
+        ):
+            sent += 1
+    return sent
+
+
+async def deliver_pending(
+    senders: dict[str, Sender], *, base_url: str, clock: Clock = SYSTEM_CLOCK, batch: int = 200
+) -> int:
+    """Send queued email and SMS notifications; return how many went out.
+
+    Each message is marked sent right after its adapter accepts it, so a crash repeats at
+    most that one message; a failure is counted and retried by the next run, up to
+    :data:`MAX_ATTEMPTS`.
+    """
+    rows = (
+        await Notification.select(
+            Notification.id,
+            Notification.channel,
+            Notification.title,
+            Notification.body,
+            Notification.link,
+            Notification.attempts,
+            Notification.user.email,
+            Notification.user.phone,
+        )
+        .where(
+            Notification.sent_at.is_null(),
+            Notification.channel.is_in([EMAIL, SMS]),
+            Notification.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(Notification.id)
+        .limit(batch)
+    )
+    delivered = 0
+    for row in rows:
+        address = row["user.email"] if row["channel"] == EMAIL else row["user.phone"]
+        link = f"{base_url.rstrip('/')}{row['link']}" if row["link"] else ""
+        message = OutgoingMessage(address=address, title=row["title"], body=row["body"], link=link)
+        try:
+            senders[row["channel"]].send(message)
+        except Exception as error:  # any adapter failure: keep the message, retry later
+            log.warning("notification %s not delivered: %s", row["id"], error)
+            await Notification.update(
+                {
+                    Notification.attempts: int(row["attempts"]) + 1,
+                    Notification.last_error: str(error)[:300],
+                }
+            ).where(Notification.id == row["id"])
+            continue
+        await Notification.update({Notification.sent_at: clock.now()}).where(
+            Notification.id == row["id"]
+        )
+        delivered += 1
+    return delivered
+
+
+async def inbox(user_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The user's newest notifications, for the workspace."""
+    return list(
+        await Notification.select()
+        .where(Notification.user == user_id)
+        .order_by(Notification.created_at, ascending=False)
+        .order_by(Notification.id, ascending=False)
+        .limit(limit)
+    )
+
+
+async def mark_read(user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Mark every unread notification of the user as read."""
+    await Notification.update({Notification.read_at: clock.now()}).where(
+        Notification.user == user_id, Notification.read_at.is_null()
+    )

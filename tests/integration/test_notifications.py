@@ -1,0 +1,222 @@
+"""The notification outbox: workspace inbox, exactly-once keys, SMTP delivery and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from procurement import notifications
+from procurement.roles import Role
+from procurement.tables import Notification, User
+from tests.factories import actor, csrf, login
+from tests.services import free_port
+
+pytestmark = pytest.mark.integration
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server on loopback."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, mailbox
+    finally:
+        controller.stop()
+
+
+async def set_contact(user_id: int, *, email: str = "", phone: str = "") -> None:
+    await User.update({User.email: email, User.phone: phone}).where(User.id == user_id)
+
+
+async def test_a_notification_appears_in_the_users_inbox_only(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    supplier = await actor(Role.BIDDER)
+    other = await actor(Role.BIDDER)
+    assert supplier.user_id is not None
+    await notifications.notify(
+        supplier.user_id, kind="test", title="招标文件已澄清", body="第1号澄清", link="/projects/1"
+    )
+    await login(client, supplier.username)
+    page = await client.get("/notifications")
+    assert page.status_code == 200
+    assert "招标文件已澄清" in page.text
+    assert 'href="/projects/1"' in page.text
+    assert "未读" in page.text
+
+    read = await client.post("/notifications/read", data=csrf(client))
+    assert read.status_code in {200, 302, 303}
+    row = await Notification.select().where(Notification.user == supplier.user_id).first()
+    assert row is not None
+    assert row["read_at"] is not None
+
+    await client.post("/logout", data=csrf(client))
+    await login(client, other.username)
+    assert "招标文件已澄清" not in (await client.get("/notifications")).text
+
+
+async def test_notifications_need_a_login(app: Litestar, client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/notifications", follow_redirects=False)
+    assert response.status_code in {302, 303, 401}
+
+
+async def test_a_dedupe_key_tells_the_user_once_even_when_raced(app: Litestar) -> None:
+    supervisor = await actor(Role.SUPERVISOR)
+    assert supervisor.user_id is not None
+    results = await asyncio.gather(
+        *(
+            notifications.notify(
+                supervisor.user_id, kind="overdue", title="逾期", dedupe_key="overdue:lot:7"
+            )
+            for _ in range(5)
+        )
+    )
+    assert sorted(results) == [False, False, False, False, True]
+    assert await Notification.count().where(Notification.user == supervisor.user_id) == 1
+    # without a key every call is a message of its own
+    await notifications.notify(supervisor.user_id, kind="info", title="a")
+    await notifications.notify(supervisor.user_id, kind="info", title="a")
+    assert await Notification.count().where(Notification.user == supervisor.user_id) == 3
+
+
+async def test_notify_many_keys_each_user_separately(app: Litestar) -> None:
+    users = [await actor(Role.BIDDER) for _ in range(3)]
+    ids = [u.user_id for u in users if u.user_id is not None]
+    assert (
+        await notifications.notify_many(ids + ids[:1], kind="k", title="t", dedupe_prefix="p") == 3
+    )
+    assert await notifications.notify_many(ids, kind="k", title="t", dedupe_prefix="p") == 0
+
+
+async def test_notifying_an_unknown_user_is_an_error(app: Litestar) -> None:
+    with pytest.raises(ValueError, match="no user"):
+        await notifications.notify(2**31 - 1, kind="k", title="t")
+
+
+async def test_channel_follows_the_accounts_contact_details(app: Litestar) -> None:
+    with_email, with_phone, with_neither = [await actor(Role.EXPERT) for _ in range(3)]
+    assert with_email.user_id
+    assert with_phone.user_id
+    assert with_neither.user_id
+    await set_contact(with_email.user_id, email="expert@example.com", phone="13800000000")
+    await set_contact(with_phone.user_id, phone="13800000001")
+    for user in (with_email, with_phone, with_neither):
+        assert user.user_id is not None
+        await notifications.notify(user.user_id, kind="k", title="t")
+    channels = {
+        row["user"]: row["channel"]
+        for row in await Notification.select(Notification.user, Notification.channel)
+    }
+    assert channels == {
+        with_email.user_id: notifications.EMAIL,
+        with_phone.user_id: notifications.SMS,
+        with_neither.user_id: notifications.WEB,
+    }
+
+
+async def test_email_goes_out_over_smtp_once(
+    app: Litestar, smtp_server: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp_server
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, email="expert@example.com")
+    await notifications.notify(
+        expert.user_id, kind="draw", title="您已被抽取为评审专家", body="请确认", link="/expert"
+    )
+    senders: dict[str, notifications.Sender] = {
+        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", port, "noreply@zhaocai.test"),
+        notifications.SMS: notifications.LoggingSender(notifications.SMS),
+    }
+    sent = await notifications.deliver_pending(senders, base_url="https://zc.example.org/")
+    assert sent == 1
+    assert len(mailbox.messages) == 1
+    mail = mailbox.messages[0]
+    assert mail["To"] == "expert@example.com"
+    assert mail["Subject"] == "您已被抽取为评审专家"
+    text = mail.get_content()
+    assert "请确认" in text
+    assert "https://zc.example.org/expert" in text
+    # a second run sends nothing more
+    assert await notifications.deliver_pending(senders, base_url="https://zc.example.org") == 0
+    assert len(mailbox.messages) == 1
+
+
+async def test_a_mail_server_that_is_down_delays_but_never_loses(
+    app: Litestar, smtp_server: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp_server
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, email="expert@example.com")
+    await notifications.notify(expert.user_id, kind="draw", title="t")
+    down: dict[str, notifications.Sender] = {
+        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
+    }
+    assert await notifications.deliver_pending(down, base_url="") == 0
+    row = await Notification.select().first()
+    assert row is not None
+    assert row["sent_at"] is None
+    assert row["attempts"] == 1
+    assert row["last_error"]
+
+    up: dict[str, notifications.Sender] = {
+        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", port, "n@zc.test")
+    }
+    assert await notifications.deliver_pending(up, base_url="") == 1
+    assert len(mailbox.messages) == 1
+
+
+async def test_a_message_that_keeps_failing_is_left_for_an_operator(app: Litestar) -> None:
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, email="expert@example.com")
+    await notifications.notify(expert.user_id, kind="draw", title="t")
+    down: dict[str, notifications.Sender] = {
+        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
+    }
+    for _ in range(notifications.MAX_ATTEMPTS + 2):
+        await notifications.deliver_pending(down, base_url="")
+    row = await Notification.select().first()
+    assert row is not None
+    assert row["attempts"] == notifications.MAX_ATTEMPTS
+
+
+async def test_the_worker_delivers_the_outbox_by_itself(
+    app: Litestar, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, phone="13800000000")
+    await notifications.notify(expert.user_id, kind="draw", title="t")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        row = await Notification.select(Notification.sent_at).first()
+        if row is not None and row["sent_at"] is not None:
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail("the worker's periodic task did not deliver the SMS in 60 s")
