@@ -66,7 +66,7 @@ from procurement.money import MoneyError, parse_yuan, yuan_to_fen
 from procurement.projects import get_lot, get_project, transition_lot
 from procurement.results import record_failure
 from procurement.roles import Actor, Role
-from storage import ObjectStore
+from storage import ObjectNotFound, ObjectStore
 
 PART_SIZE = 8 * 1024 * 1024
 MAX_FILES = 10
@@ -744,8 +744,13 @@ async def open_lot(
                 if row.kind == "price":
                     price, doc = parse_declaration(plain)
                     declaration = json.dumps(doc, ensure_ascii=False)
-        except (EnvelopeError, OSError) as exc:
+        except EnvelopeError as exc:
             outcome, reason, price = "invalid", str(exc), None
+        except ObjectNotFound:
+            # the receipt names an object the store no longer has: the bid cannot be read
+            outcome, reason, price = "invalid", "the stored ciphertext is missing", None
+        # StorageUnavailable (network, disk) propagates: nothing is recorded for this bid
+        # and the task or the sweep opens it later, never declaring it invalid for an outage
         try:
             async with transaction(OpeningRecord._meta.db):
                 await OpeningRecord(

@@ -130,3 +130,87 @@ async def test_a_worker_killed_mid_opening_is_resumed_without_opening_twice(
     )
     assert sorted(int(e["subject_id"]) for e in logged) == sorted(b["id"] for b in bids)
     assert await AuditEntry.count().where(AuditEntry.action == "lot.open") == 1
+
+
+async def _closed_platform_lot(settings: Settings, store: object, bids: int = 3) -> int:
+    from bidding.platform_keys import signing_key
+    from bidding.services import submit_sealed_bid
+    from procurement.projects import close_lot_if_due
+
+    purchaser = await actor(Role.PURCHASER)
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    for index in range(bids):
+        await submit_sealed_bid(
+            await actor(Role.BIDDER),
+            lot.id,
+            Decimal(100 + index),
+            {"technical": b"t" * 4000},
+            store=store,  # type: ignore[arg-type]
+            signing_key=signing_key(settings),
+            clock=FixedClock(deadline - timedelta(hours=1)),
+        )
+    assert await close_lot_if_due(lot.id, clock=FixedClock(deadline + timedelta(minutes=1)))
+    return int(lot.id)
+
+
+async def test_a_store_that_is_down_delays_the_opening_and_invalidates_nothing(
+    app: Litestar, settings: Settings
+) -> None:
+    from minio import Minio
+
+    from bidding.platform_keys import master_key
+    from bidding.services import open_lot
+    from storage import S3ObjectStore, StorageUnavailable
+    from tests.services import free_port
+
+    lot_id = await _closed_platform_lot(settings, app.state.object_store)
+    store = app.state.object_store
+    assert isinstance(store, S3ObjectStore)
+    # the same bucket behind an address where nothing answers: a network outage
+    down = S3ObjectStore(
+        Minio(f"127.0.0.1:{free_port()}", "test", "test", secure=False), store.bucket
+    )
+    with pytest.raises(StorageUnavailable):
+        await open_lot(lot_id, store=down, master=master_key(settings))
+    assert await opened_count(lot_id) == 0
+    lot = await Lot.objects().where(Lot.id == lot_id).first()
+    assert lot is not None
+    assert lot.status == "bidding_closed"
+    # the store is back: the same call opens every bid
+    outcome = await open_lot(lot_id, store=app.state.object_store, master=master_key(settings))
+    assert outcome == "opened"
+    assert await OpeningRecord.count().where(OpeningRecord.outcome == "opened") == 3
+
+
+async def test_a_missing_stored_object_makes_that_bid_invalid_not_the_opening_stuck(
+    app: Litestar, settings: Settings
+) -> None:
+    from bidding.platform_keys import master_key
+    from bidding.services import open_lot
+    from bidding.tables import BidFile
+
+    store = app.state.object_store
+    lot_id = await _closed_platform_lot(settings, store, bids=4)
+    victim = await BidFile.objects().where(BidFile.kind == "technical").first()
+    assert victim is not None
+    await asyncio.to_thread(_erase, store, victim.object_key)
+    outcome = await open_lot(lot_id, store=store, master=master_key(settings))
+    assert outcome == "opened"  # three valid bids remain
+    invalid = await OpeningRecord.objects().where(OpeningRecord.outcome == "invalid")
+    assert [r.bid for r in invalid] == [victim.bid]
+    assert invalid[0].reason == "the stored ciphertext is missing"
+
+
+def _erase(store: object, key: str) -> None:
+    """Remove an object behind the platform's back, as an operator with storage access."""
+    from storage import LocalObjectStore, S3ObjectStore
+
+    if isinstance(store, S3ObjectStore):
+        store.client.remove_object(store.bucket, key)
+    elif isinstance(store, LocalObjectStore):
+        path = store.root / key
+        path.chmod(0o644)
+        path.unlink()
