@@ -27,5 +27,8 @@ def sweep_openings() -> list[int]:
     """Open every closed lot that can be opened now (platform-sealed or k shares in)."""
     ready = asyncio.run(services.lots_ready_to_open())
     for lot_id in ready:
-        open_lot(lot_id)
+        try:
+            open_lot(lot_id)
+        except Exception:  # one lot's failure (a store outage) must not hold up the others
+            log.exception("opening of lot %s failed; the next sweep tries again", lot_id)
     return ready
