@@ -224,3 +224,95 @@ class Notification(Table, tablename="notification"):
     dedupe_key = Varchar(length=200, null=True, default=None)
     attempts = Integer(default=0)
     last_error = Varchar(length=300, default="")
+
+
+class FrameworkAgreement(Table, tablename="framework_agreement"):
+    """A framework agreement (协议供货/定点): admitted suppliers of a category for a period.
+
+    Stage 1 of framework procurement admits the suppliers; purchasers then run quick price
+    inquiries among them (RULES §1.1, MOF order 110).
+    """
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    name = Varchar(length=200)
+    category = Varchar(length=100, index=True)
+    valid_from = Date()
+    valid_until = Date()
+    created_by = ForeignKey(references=User)
+    created_at = Timestamptz()
+
+
+class FrameworkSupplier(Table, tablename="framework_supplier"):
+    """A supplier admitted to a framework agreement."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    agreement = ForeignKey(references=FrameworkAgreement, index=True)
+    supplier = ForeignKey(references=Organisation, index=True)
+
+
+class Inquiry(Table, tablename="inquiry"):
+    """A price inquiry (询价) request: the terms of a one-lot, platform-sealed project.
+
+    The project and lot carry budget, deadline and result; this row carries what only an
+    inquiry has (RULES §7): delivery terms, requirements, how suppliers were invited, and
+    after a failure the purchaser's recorded choice (re-run or change method).
+    """
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    project = ForeignKey(references=Project, unique=True)
+    lot = ForeignKey(references=Lot, unique=True)
+    delivery_place = Varchar(length=300)
+    delivery_time = Varchar(length=200)
+    requirements = Text(default="")
+    evaluation_rule = Varchar(length=40, default="lowest_compliant_price")
+    invitation_mode = Varchar(length=20)
+    framework = ForeignKey(references=FrameworkAgreement, null=True)
+    follow_up = Varchar(length=20, default="")
+    follow_up_note = Text(default="")
+    follow_up_at = Timestamptz(null=True, default=None)
+
+
+class InquiryItem(Table, tablename="inquiry_item"):
+    """One item of an inquiry; the quantity is an exact decimal kept as text."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    inquiry = ForeignKey(references=Inquiry, index=True)
+    number = Integer()
+    name = Varchar(length=200)
+    specification = Text(default="")
+    quantity = Varchar(length=30)
+    unit = Varchar(length=20)
+    reference_brand = Varchar(length=200, default="")
+
+
+class InquiryInvitation(Table, tablename="inquiry_invitation"):
+    """A supplier invited to quote (GPL Art. 40: at least three)."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    inquiry = ForeignKey(references=Inquiry, index=True)
+    supplier = ForeignKey(references=Organisation, index=True)
+    invited_at = Timestamptz()
+
+
+class QuoteVerdict(Table, tablename="quote_verdict"):
+    """The purchaser's compliance verdict on one opened quote, with its reason (GPL Art. 40)."""
+
+    if TYPE_CHECKING:  # piccolo adds it: a Column on the class, an int on rows
+        id: Any
+
+    inquiry = ForeignKey(references=Inquiry, index=True)
+    supplier = ForeignKey(references=Organisation)
+    compliant = Boolean()
+    reason = Text(default="")
+    decided_by = ForeignKey(references=User)
+    decided_at = Timestamptz()
