@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
+from procurement.contracts import signing_due
 from procurement.tables import Lot, Question
 
 ANSWER_WORKING_DAYS = 3  # GPL-R Art. 52: answer within 3 working days
@@ -48,6 +49,13 @@ class DeadlineItem:
     link: str
     due: datetime
     rule: str
+    key: str = ""
+    """Stable identity of the item (e.g. ``contract:17``): one overdue warning per key."""
+
+    @property
+    def identity(self) -> str:
+        """``key``, or the kind and subject for a loader that gives no key."""
+        return self.key or f"{self.kind}:{self.subject}"
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,7 @@ async def unanswered_questions(calendar: WorkingDayCalendar, now: datetime) -> l
             link=f"/projects/{row['project_id']}",
             due=end_of_working_day(calendar, row["asked_at"], ANSWER_WORKING_DAYS),
             rule="GPL-R Art. 52",
+            key=f"question:{row['id']}",
         )
         for row in rows
     ]
@@ -188,6 +197,7 @@ async def openings_due(calendar: WorkingDayCalendar, now: datetime) -> list[Dead
             link=f"/projects/{row['project_id']}",
             due=row["opening_time"],
             rule="GPL-R Art. 39; TBL Art. 34",
+            key=f"opening:{row['id']}",
         )
         for row in rows
     ]
@@ -214,14 +224,54 @@ async def award_confirmations_due(
             link=f"/projects/{row['project_id']}",
             due=end_of_working_day(calendar, row["updated_at"], AWARD_CONFIRMATION_WORKING_DAYS),
             rule="GPL-R Art. 43",
+            key=f"award_confirmation:{row['id']}",
         )
         for row in rows
     ]
 
 
+async def contracts_due(calendar: WorkingDayCalendar, now: datetime) -> list[DeadlineItem]:
+    """Awarded lots without a recorded contract: signed within 30 days of the award notice.
+
+    GPL Art. 46 and TBL Art. 46 (calendar days, not working days).
+    """
+    rows = await Lot.raw(
+        """
+        SELECT l.id AS id, l.number AS number, l.awarded_at AS awarded_at,
+               p.id AS project_id, p.code AS code, o.id AS unit_id, o.name AS unit_name
+        FROM lot l JOIN project p ON p.id = l.project
+             JOIN organisation o ON o.id = p.purchaser
+             LEFT JOIN contract c ON c.lot = l.id
+        WHERE l.status = 'awarded' AND l.awarded_at IS NOT NULL AND c.id IS NULL
+        """
+    )
+    return [
+        DeadlineItem(
+            kind="contract_signing",
+            label_zh="签订采购合同",
+            label_en="Sign the contract",
+            unit_id=int(row["unit_id"]),
+            unit_name=str(row["unit_name"]),
+            subject=f"{row['code']} · {row['number']}",
+            link=f"/purchaser/lots/{row['id']}/contract",
+            due=signing_due(as_aware(row["awarded_at"])),
+            rule="GPL Art. 46; TBL Art. 46",
+            key=f"contract:{row['id']}",
+        )
+        for row in rows
+    ]
+
+
+def as_aware(value: datetime | str) -> datetime:
+    """A raw query's timestamp as an aware datetime (SQLite returns text, maybe naive UTC)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 register_loader(unanswered_questions)
 register_loader(openings_due)
 register_loader(award_confirmations_due)
+register_loader(contracts_due)
 
 
 def due_date(item: DeadlineItem) -> date:

@@ -3,6 +3,7 @@
 from procurement.controllers.admin import AdminController
 from procurement.controllers.api import PublicApiController, SessionApiController
 from procurement.controllers.auth import AuthController
+from procurement.controllers.contracts import ContractApiController, ContractController
 from procurement.controllers.portal import PortalController
 from procurement.controllers.purchaser import PurchaserController
 from procurement.controllers.reports import OcdsController, ReportsController
@@ -22,6 +23,8 @@ ROUTE_HANDLERS = [
     SessionApiController,
     ReportsController,
     OcdsController,
+    ContractController,
+    ContractApiController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]
