@@ -61,6 +61,7 @@ from procurement import audit
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import is_unique_violation, transaction
 from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
+from procurement.inquiries import inquiry_of_lot, is_invited
 from procurement.lifecycle import FailureReason, LotEvent, LotStatus
 from procurement.money import MoneyError, parse_yuan, yuan_to_fen
 from procurement.projects import get_lot, get_project, transition_lot
@@ -254,6 +255,7 @@ async def start_bid(
     if actor.role is not Role.BIDDER or actor.organisation_id is None:
         raise Forbidden("only suppliers submit bids")
     lot, _ = await _open_lot_for_bids(lot_id, clock.now())
+    await _check_quote_allowed(actor, lot_id)
     if not files or len(files) > MAX_FILES:
         raise ValidationError(f"a bid has 1 to {MAX_FILES} files", field="files")
     if [f.kind for f in files].count("price") != 1:
@@ -314,6 +316,27 @@ async def start_bid(
             clock=clock,
         )
     return {"bid_id": bid.id, "part_size": PART_SIZE, "files": created}
+
+
+ONE_QUOTE = (
+    "a price inquiry takes one price, once: a submitted quote cannot be changed, replaced "
+    "or withdrawn (一次报出不得更改的价格; GPL Art. 40)"
+)
+
+
+async def _check_quote_allowed(actor: Actor, lot_id: int) -> None:
+    """On an inquiry lot only invited suppliers quote, and only once (GPL Art. 40)."""
+    inquiry = await inquiry_of_lot(lot_id)
+    if inquiry is None:
+        return
+    if not await is_invited(inquiry.id, actor.organisation_id):
+        raise Forbidden(
+            "your organisation was not invited to this price inquiry (未受邀请的供应商不得报价)"
+        )
+    if await Bid.exists().where(
+        (Bid.lot == lot_id) & (Bid.bidder == actor.organisation_id) & (Bid.status == "submitted")
+    ):
+        raise Conflict(ONE_QUOTE, code="second_quote")
 
 
 async def _own_bid(actor: Actor, bid_id: int) -> Bid:
@@ -473,6 +496,8 @@ async def submit_bid(
         previous = await Bid.select(Bid.id).where(
             (Bid.lot == bid.lot) & (Bid.bidder == bid.bidder) & (Bid.status == "submitted")
         )
+        if previous and await inquiry_of_lot(bid.lot) is not None:
+            raise Conflict(ONE_QUOTE, code="second_quote")
         await Bid.update({Bid.status: "superseded"}).where(
             Bid.id.is_in([p["id"] for p in previous] or [0])
         )
@@ -516,6 +541,8 @@ async def withdraw_bid(actor: Actor, bid_id: int, *, clock: Clock = SYSTEM_CLOCK
     bid = await _own_bid(actor, bid_id)
     if bid.status not in {"uploading", "submitted"}:
         raise Conflict(f"this bid is already {bid.status}")
+    if bid.status == "submitted" and await inquiry_of_lot(bid.lot) is not None:
+        raise Conflict(ONE_QUOTE, code="quote_final")
     await _open_lot_for_bids(bid.lot, clock.now())
     await Bid.update({Bid.status: "withdrawn", Bid.withdrawn_at: clock.now()}).where(
         Bid.id == bid_id
@@ -958,29 +985,53 @@ async def submit_sealed_bid(
     Real bidders seal on their own machine (browser or ``zhaocai bid submit``); this goes
     through the same services with the same envelope.
     """
+    files = [("price", "", price_declaration(price))]
+    files += [(kind, "", data) for kind, data in documents.items()]
+    return await seal_and_submit(
+        actor, lot_id, files, store=store, signing_key=signing_key, clock=clock
+    )
+
+
+async def seal_and_submit(
+    actor: Actor,
+    lot_id: int,
+    files: list[tuple[str, str, bytes]],
+    *,
+    store: ObjectStore,
+    signing_key: Ed25519PrivateKey,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """Seal (kind, label, plaintext) files to the lot's key and submit them as one bid.
+
+    The plaintext lives only in this call's memory; what is stored is the envelope, through
+    the same start / part / submit steps a remote client uses.
+    """
     opening = await public_opening_key(lot_id)
     public = load_public_key(base64.b64decode(opening["public_key"]))
     assert actor.organisation_id is not None  # noqa: S101 - a supplier's user
-    contents = {"price": price_declaration(price), **documents}
-    sealed = {
-        kind: b"".join(
-            seal(
-                [data],
-                opening_public_key=public,
-                context=_context(lot_id, actor.organisation_id, kind),
-            )
+    sealed = [
+        (
+            kind,
+            label,
+            b"".join(
+                seal(
+                    [data],
+                    opening_public_key=public,
+                    context=_context(lot_id, actor.organisation_id, kind),
+                )
+            ),
         )
-        for kind, data in contents.items()
-    }
+        for kind, label, data in files
+    ]
     started = await start_bid(
         actor,
         lot_id,
-        [FileSpec(kind=k, size=len(v)) for k, v in sealed.items()],
+        [FileSpec(kind=kind, size=len(data), label=label) for kind, label, data in sealed],
         store=store,
         clock=clock,
     )
-    for spec in started["files"]:
-        for number, part in enumerate(iter_parts([sealed[spec["kind"]]]), start=1):
+    for spec, (_, _, data) in zip(started["files"], sealed, strict=True):
+        for number, part in enumerate(iter_parts([data]), start=1):
             await put_part(
                 actor, started["bid_id"], spec["file_id"], number, part, store=store, clock=clock
             )

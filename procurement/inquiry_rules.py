@@ -1,0 +1,172 @@
+"""Price inquiry (询价) request and quote rules, pure: items, invitations, quote lines.
+
+RULES §7: at least three qualified suppliers are invited (GPL Art. 40); the notice fixes the
+items and contract terms, which may not change (GPL-R Art. 36); each supplier quotes one
+price, once (GPL Art. 40). A quote prices every item of the request at the requested
+quantity; the total is computed here, never typed, so it always equals the sum of the lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+from procurement.exceptions import ValidationError
+
+MIN_INVITED = 3
+"""At least three qualified suppliers are invited to quote (GPL Art. 40; MOF74 Art. 12)."""
+MAX_ITEMS = 100
+MAX_INVITED = 1000
+_CENT = Decimal("0.01")
+_MAX_QUANTITY = Decimal(10) ** 9
+_MAX_PRICE = Decimal(10) ** 11
+
+
+class InvitationMode(StrEnum):
+    """How the invited suppliers were chosen; recorded on the inquiry (MOF74 Art. 12)."""
+
+    SELECTED = "selected"
+    """Chosen by the purchaser among the registered suppliers of the category."""
+    FRAMEWORK = "framework"
+    """Every supplier of a framework agreement (协议供货/定点) valid on the day."""
+    OPEN = "open"
+    """Open to every registered supplier of the category (public notice)."""
+
+
+class FollowUp(StrEnum):
+    """After a failed inquiry: procure again, or with approval by another method (MOF74 Art. 50)."""
+
+    RERUN = "rerun"
+    CHANGE_METHOD = "change_method"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One requested item: name, specification, exact quantity and unit, reference brand."""
+
+    number: int
+    name: str
+    quantity: Decimal
+    unit: str
+    specification: str = ""
+    reference_brand: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    """A supplier's price for one item: the quantity it quotes for and its unit price."""
+
+    item: int
+    quantity: Decimal
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        """Quantity × unit price, half-up to the fen."""
+        return (self.quantity * self.unit_price).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_decimal(text: object, field: str, *, what: str) -> Decimal:
+    """A finite decimal from user input, or a ValidationError naming the field."""
+    try:
+        value = Decimal(str(text).strip().replace(",", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError(f"{what} must be a number, got {text!r}", field=field) from exc
+    if not value.is_finite():
+        raise ValidationError(f"{what} must be a number, got {text!r}", field=field)
+    return value
+
+
+def check_items(items: Sequence[Item]) -> None:
+    """Refuse an empty request, unnamed items, and quantities that are not positive.
+
+    Raises:
+        ValidationError: on the first bad item, with the item's field.
+    """
+    if not items:
+        raise ValidationError("an inquiry needs at least one item (至少一项货物)", field="items")
+    if len(items) > MAX_ITEMS:
+        raise ValidationError(f"at most {MAX_ITEMS} items per inquiry", field="items")
+    for item in items:
+        prefix = f"items.{item.number}"
+        if not item.name.strip():
+            raise ValidationError(f"item {item.number} needs a name", field=f"{prefix}.name")
+        if not item.unit.strip():
+            raise ValidationError(f"item {item.number} needs a unit", field=f"{prefix}.unit")
+        if not 0 < item.quantity < _MAX_QUANTITY:
+            raise ValidationError(
+                f"item {item.number}: the quantity must be positive (数量须大于零)",
+                field=f"{prefix}.quantity",
+            )
+        if item.quantity != item.quantity.quantize(Decimal("0.001")):
+            raise ValidationError(
+                f"item {item.number}: at most three decimals in a quantity",
+                field=f"{prefix}.quantity",
+            )
+
+
+def check_invited(suppliers: Iterable[int], minimum: int = MIN_INVITED) -> list[int]:
+    """The distinct invited suppliers, at least ``minimum`` of them (GPL Art. 40).
+
+    Raises:
+        ValidationError: code ``too_few_invited`` when fewer are invited.
+    """
+    distinct = list(dict.fromkeys(suppliers))
+    if len(distinct) < minimum:
+        raise ValidationError(
+            f"a price inquiry invites at least {minimum} suppliers, found {len(distinct)} "
+            f"(询价须邀请不少于{minimum}家供应商; GPL Art. 40)",
+            field="suppliers",
+            code="too_few_invited",
+        )
+    if len(distinct) > MAX_INVITED:
+        raise ValidationError(f"at most {MAX_INVITED} suppliers per inquiry", field="suppliers")
+    return distinct
+
+
+def price_quote(items: Sequence[Item], lines: Sequence[QuoteLine]) -> Decimal:
+    """The quote's total: every item priced once, at the requested quantity.
+
+    Raises:
+        ValidationError: an item missing, unknown or priced twice; a quantity other than the
+            requested one (code ``quantity_mismatch``); a unit price that is not positive.
+    """
+    wanted = {item.number: item for item in items}
+    seen: set[int] = set()
+    total = Decimal(0)
+    for line in lines:
+        field = f"items.{line.item}"
+        item = wanted.get(line.item)
+        if item is None:
+            raise ValidationError(f"the inquiry has no item {line.item}", field=field)
+        if line.item in seen:
+            raise ValidationError(f"item {line.item} is priced twice", field=field)
+        seen.add(line.item)
+        if line.quantity != item.quantity:
+            raise ValidationError(
+                f"item {line.item} ({item.name}): quote for the requested quantity "
+                f"{item.quantity} {item.unit}, not {line.quantity} (报价数量须与询价数量一致)",
+                field=f"{field}.quantity",
+                code="quantity_mismatch",
+            )
+        if not 0 < line.unit_price < _MAX_PRICE:
+            raise ValidationError(
+                f"item {line.item} ({item.name}): the unit price must be positive (单价须大于零)",
+                field=f"{field}.unit_price",
+            )
+        if line.unit_price != line.unit_price.quantize(_CENT):
+            raise ValidationError(
+                f"item {line.item}: a unit price has at most two decimals (fen)",
+                field=f"{field}.unit_price",
+            )
+        total += line.amount
+    missing = sorted(set(wanted) - seen)
+    if missing:
+        raise ValidationError(
+            f"every item must be priced; missing item(s) {', '.join(map(str, missing))} "
+            "(须对全部货物报价)",
+            field=f"items.{missing[0]}.unit_price",
+        )
+    return total
