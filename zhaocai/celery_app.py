@@ -47,6 +47,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "task": "bidding.sweep_openings",
                 "schedule": settings.sweep_seconds,
             },
+            "sweep-expert-confirmations": {
+                "task": "expert_pool.sweep_confirmations",
+                "schedule": settings.sweep_seconds,
+            },
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
         "include": ["procurement.tasks", *_higher_task_modules()],

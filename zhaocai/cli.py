@@ -422,3 +422,70 @@ def custodian_release(
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"share released: {result['released']} of {result['threshold']} needed")
+
+
+@main.group()
+def experts() -> None:
+    """The expert registry."""
+
+
+@experts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--valid-rows", is_flag=True, help="Import the valid rows even if others are bad.")
+def experts_import(file: Path, valid_rows: bool) -> None:
+    """Import experts from a CSV or XLSX file (docs/experts.md); all or nothing by default."""
+    from expert_pool.registry import ImportRefused, import_experts, read_import_file
+    from procurement.exceptions import ZhaocaiError
+    from procurement.roles import Actor, Role
+
+    _bind(Settings.from_env())
+    operator = Actor(user_id=None, username="cli", role=Role.ADMIN, display_name="command line")
+    try:
+        rows = read_import_file(file.name, file.read_bytes())
+        report = _run(import_experts(operator, rows, valid_rows_only=valid_rows))
+    except ImportRefused as refused:
+        for error in refused.report.errors:
+            click.echo(f"line {error.line}: {error.message}", err=True)
+        raise click.ClickException(
+            f"{len(refused.report.errors)} of {refused.report.rows} rows are invalid; nothing "
+            "was imported (use --valid-rows to import the others)"
+        ) from refused
+    except ZhaocaiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for error in report.errors:
+        click.echo(f"line {error.line}: {error.message} (skipped)", err=True)
+    click.echo(f"imported {report.imported} of {report.rows} experts")
+
+
+@main.group()
+def draw() -> None:
+    """The verifiable expert draw."""
+
+
+@draw.command("verify")
+@click.option("--lot", "lot_id", type=int, required=True)
+def draw_verify(lot_id: int) -> None:
+    """Re-run a concluded lot's draws from snapshot and revealed seed (exit 1 if different)."""
+    from expert_pool.services import verify_lot
+    from procurement.exceptions import ZhaocaiError
+
+    _bind(Settings.from_env())
+    try:
+        checks = _run(verify_lot(lot_id))
+    except ZhaocaiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = False
+    for check in checks:
+        if check.result.verified:
+            order = ", ".join(str(expert_id) for expert_id in check.members)
+            click.echo(
+                f"draw {check.number} of lot {lot_id}: VERIFIED — the same experts come out "
+                f"in the same order: {order}"
+            )
+        else:
+            failed = True
+            click.echo(f"draw {check.number} of lot {lot_id}: NOT VERIFIED", err=True)
+            for problem in check.result.problems:
+                click.echo(f"  {problem}", err=True)
+    if failed:
+        sys.exit(1)

@@ -49,3 +49,17 @@ def configure_packages(settings: Settings, object_store: ObjectStore) -> None:
         )
     )
     bidding.subscribe()
+    import expert_pool
+
+    expert_pool.subscribe(bidders_of_lot)
+
+
+async def bidders_of_lot(lot_id: int) -> frozenset[int]:
+    """Every organisation that bid on a lot, withdrawn bids included (avoidance, GPL-R Art. 9).
+
+    ``expert_pool`` may not import ``bidding``; the composition root hands this reader over.
+    """
+    from bidding.tables import Bid
+
+    rows = await Bid.select(Bid.bidder).where(Bid.lot == lot_id)
+    return frozenset(int(row["bidder"]) for row in rows)
