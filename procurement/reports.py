@@ -35,11 +35,13 @@ from typing import Any, TypeVar
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from procurement.clock import CHINA
+from procurement.clock import CHINA, SYSTEM_CLOCK
 from procurement.exceptions import ValidationError
 from procurement.lifecycle import FailureReason, LotStatus, ProcurementMethod, ProjectCategory
 from procurement.money import percent_display, round_half_up, savings_rate, to_wan
+from procurement.projects import load_calendar
 from procurement.tables import Lot
+from procurement.timeliness import Scope, deadline_share
 
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
@@ -57,6 +59,28 @@ class ReferenceKind:
     RESERVE = "reserve"  # 标底
     CEILING = "ceiling"  # 最高投标限价 / 招标控制价
     BUDGET = "budget"  # 采购预算
+
+
+# --------------------------------------------------------------------------- bid counts
+
+_bid_counts_sql: list[str] = []
+
+
+def register_bid_counts(sql: str) -> None:
+    """Let the package that holds the bids say how many each lot received (set at start-up).
+
+    ``procurement`` may not import ``bidding`` (ARCHITECTURE §1), so bidding gives the SQL
+    of a subquery with one row per lot and the columns ``lot_id``, ``bids`` (submitted
+    bids) and ``valid_bids`` (bids that passed the opening); the report joins it, so the
+    averages are computed by the database on PostgreSQL and SQLite alike. The SQL must be
+    a constant of that package, never built from input. Registering again replaces it.
+    """
+    _bid_counts_sql[:] = [sql]
+
+
+def bid_counts_sql() -> str | None:
+    """The registered per-lot bid count subquery, or None when no package gave one."""
+    return _bid_counts_sql[0] if _bid_counts_sql else None
 
 
 # --------------------------------------------------------------------------- filters
@@ -233,6 +257,8 @@ class GroupRow:
     reference_fen: int
     days_sum: float
     days_count: int
+    bids: int = 0
+    valid_bids: int = 0
 
 
 @dataclass
@@ -309,6 +335,37 @@ class Report:
     failure_reasons: dict[str, int] = field(default_factory=dict)
     days_sum: float = 0.0
     days_count: int = 0
+    bid_statistics: bool = False
+    bid_lots: int = 0
+    bids: int = 0
+    valid_bids: int = 0
+    deadlines_due: int = 0
+    deadlines_met: int = 0
+
+    @property
+    def average_valid_bids(self) -> Decimal | None:
+        """Mean valid bids per awarded or failed lot, 2 decimals half-up; None when unknown.
+
+        Cancelled lots are left out: most never reached an opening. Without a registered
+        bid count source (bidding not installed) the figure is unknown, not zero.
+        """
+        if not self.bid_statistics or not self.bid_lots:
+            return None
+        return round_half_up(Decimal(self.valid_bids) / self.bid_lots)
+
+    @property
+    def average_bids(self) -> Decimal | None:
+        """Mean submitted bids per awarded or failed lot, 2 decimals half-up."""
+        if not self.bid_statistics or not self.bid_lots:
+            return None
+        return round_half_up(Decimal(self.bids) / self.bid_lots)
+
+    @property
+    def deadlines_met_share(self) -> Decimal | None:
+        """Deadlines met / deadlines that fell due in the period; None when none fell due."""
+        if not self.deadlines_due:
+            return None
+        return Decimal(self.deadlines_met) / self.deadlines_due
 
     @property
     def concluded(self) -> int:
@@ -352,9 +409,13 @@ class Report:
 
 def build_report(rows: Iterable[GroupRow], filters: ReportFilters | None = None) -> Report:
     """Fold the database's group rows into the report's lines (pure; exact integers only)."""
-    report = Report(filters=filters)
+    report = Report(filters=filters, bid_statistics=bid_counts_sql() is not None)
     for row in rows:
         status = LotStatus(row.status)
+        if status in (LotStatus.AWARDED, LotStatus.FAILED):
+            report.bid_lots += row.lots
+            report.bids += row.bids
+            report.valid_bids += row.valid_bids
         if status is LotStatus.AWARDED:
             report.awarded += row.lots
             report.days_sum += row.days_sum
@@ -411,9 +472,14 @@ def _aggregate_sql(buckets: int, filters: ReportFilters, engine: Any) -> tuple[s
     if filters.method is not None:
         where.append("p.method = {}")
     conditions = " AND ".join(where)
+    counts = bid_counts_sql()
+    bid_join = "" if counts is None else f"LEFT JOIN ({counts}) bc ON bc.lot_id = l.id"
+    bids, valid = ("0", "0") if counts is None else ("bc.bids", "bc.valid_bids")
     # only fixed fragments are interpolated; every value is a bound parameter
     sql = f"""
         SELECT bucket, category, method, status, failure_reason, reference_kind,
+               COALESCE(SUM(bids), 0) AS bids,
+               COALESCE(SUM(valid_bids), 0) AS valid_bids,
                COUNT(*) AS lots,
                COALESCE(SUM(budget_fen), 0) AS budget_fen,
                COALESCE(SUM(award_fen), 0) AS award_fen,
@@ -434,8 +500,11 @@ def _aggregate_sql(buckets: int, filters: ReportFilters, engine: Any) -> tuple[s
                    CASE WHEN l.status = 'awarded'
                         THEN COALESCE(l.reserve_price_fen, l.ceiling_price_fen, l.budget_fen)
                         ELSE 0 END AS reference_fen,
-                   CASE WHEN {awarded_with_notice} THEN {days} END AS days
+                   CASE WHEN {awarded_with_notice} THEN {days} END AS days,
+                   COALESCE({bids}, 0) AS bids,
+                   COALESCE({valid}, 0) AS valid_bids
             FROM lot l JOIN project p ON p.id = l.project
+            {bid_join}
             WHERE {conditions}
         ) AS concluded
         GROUP BY bucket, category, method, status, failure_reason, reference_kind
@@ -473,15 +542,33 @@ async def aggregate(filters: ReportFilters, periods: Sequence[Period]) -> list[G
             reference_fen=int(r["reference_fen"]),
             days_sum=float(r["days_sum"] or 0),
             days_count=int(r["days_count"]),
+            bids=int(r["bids"]),
+            valid_bids=int(r["valid_bids"]),
         )
         for r in rows
     ]
 
 
-async def period_report(filters: ReportFilters) -> Report:
-    """The report of the filters' period, computed by the database."""
+async def period_report(filters: ReportFilters, *, now: datetime | None = None) -> Report:
+    """The report of the filters' period, computed by the database.
+
+    The share of deadlines met counts the deadlines (procurement.timeliness) that fell due
+    in the period up to ``now``: those still ahead are not counted yet.
+    """
     rows = await aggregate(filters, [filters.period])
-    return build_report(rows, filters)
+    report = build_report(rows, filters)
+    low, high = filters.period.utc_bounds
+    scope = Scope(
+        low,
+        high,
+        filters.purchaser_id,
+        filters.category.value if filters.category else None,
+        filters.method.value if filters.method else None,
+    )
+    report.deadlines_due, report.deadlines_met = await deadline_share(
+        await load_calendar(), scope, now or SYSTEM_CLOCK.now()
+    )
+    return report
 
 
 def trailing_months(last: date, count: int = 12) -> list[Period]:

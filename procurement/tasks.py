@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from celery import shared_task
 
-from procurement import notifications, projects
+from procurement import notifications, projects, timeliness
+from procurement.clock import SYSTEM_CLOCK
 from procurement.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,3 +56,17 @@ def deliver_notifications() -> int:
     if sent:
         log.info("delivered %s notifications", sent)
     return sent
+
+
+@shared_task(name="procurement.warn_overdue", ignore_result=True)
+def warn_overdue() -> int:
+    """Warn supervisors and purchasers of newly overdue deadline items (periodic; idempotent)."""
+    sent = run(_warn_overdue())
+    if sent:
+        log.info("queued %s overdue warnings", sent)
+    return sent
+
+
+async def _warn_overdue() -> int:
+    calendar = await projects.load_calendar()
+    return await timeliness.warn_overdue(calendar, SYSTEM_CLOCK.now())

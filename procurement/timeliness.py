@@ -26,11 +26,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
 from procurement.contracts import signing_due
-from procurement.tables import Lot, Question
+from procurement.notifications import notify_many
+from procurement.tables import Lot, Question, User
 
 ANSWER_WORKING_DAYS = 3  # GPL-R Art. 52: answer within 3 working days
 AWARD_CONFIRMATION_WORKING_DAYS = 5  # GPL-R Art. 43: confirm within 5 working days
@@ -277,3 +279,196 @@ register_loader(contracts_due)
 def due_date(item: DeadlineItem) -> date:
     """The CST calendar day an item falls due (for display)."""
     return item.due.astimezone(CHINA).date()
+
+
+# --------------------------------------------------------------------------- deadlines met
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Deadlines falling due in [``low``, ``high``), optionally of one unit, category, method."""
+
+    low: datetime
+    high: datetime
+    purchaser_id: int | None = None
+    category: str | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineOutcome:
+    """A deadline and when the thing was done (None: not yet)."""
+
+    kind: str
+    due: datetime
+    done_at: datetime | None
+
+    def met(self) -> bool:
+        """Done by the due time."""
+        return self.done_at is not None and self.done_at <= self.due
+
+
+OutcomeLoader = Callable[[WorkingDayCalendar, Scope], Awaitable[list[DeadlineOutcome]]]
+_outcome_loaders: list[OutcomeLoader] = []
+
+
+def register_outcome_loader(loader: OutcomeLoader) -> None:
+    """Add a source of past deadlines for the share met (idempotent); see register_loader."""
+    if loader not in _outcome_loaders:
+        _outcome_loaders.append(loader)
+
+
+def deadlines_met(
+    outcomes: Iterable[DeadlineOutcome], scope: Scope, now: datetime
+) -> tuple[int, int]:
+    """(fell due, met) over the deadlines due inside the scope and not after ``now`` (pure).
+
+    A deadline still ahead is not counted yet; one that passed undone counts as missed.
+    """
+    due = [o for o in outcomes if scope.low <= o.due < scope.high and o.due <= now]
+    return len(due), sum(1 for o in due if o.met())
+
+
+async def deadline_share(
+    calendar: WorkingDayCalendar, scope: Scope, now: datetime
+) -> tuple[int, int]:
+    """(fell due, met) over every registered outcome loader."""
+    outcomes: list[DeadlineOutcome] = []
+    for loader in _outcome_loaders:
+        outcomes.extend(await loader(calendar, scope))
+    return deadlines_met(outcomes, scope, now)
+
+
+def _project_filters(scope: Scope, alias: str = "p") -> tuple[str, list[Any]]:
+    conditions: list[str] = []
+    values: list[Any] = []
+    for column, value in (
+        ("purchaser", scope.purchaser_id),
+        ("category", scope.category),
+        ("method", scope.method),
+    ):
+        if value is not None:
+            conditions.append(f"{alias}.{column} = {{}}")
+            values.append(value)
+    return "".join(f" AND {c}" for c in conditions), values
+
+
+async def question_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[DeadlineOutcome]:
+    """Questions whose 3-working-day answer deadline falls in the scope (GPL-R Art. 52).
+
+    Asked at most 20 days before the window: 3 working days never span more than that,
+    even across the Spring Festival week.
+    """
+    extra, values = _project_filters(scope)
+    rows = await Question.raw(
+        f"""
+        SELECT q.asked_at AS asked_at, q.answered_at AS answered_at
+        FROM question q JOIN project p ON p.id = q.project
+        WHERE q.asked_at >= {{}} AND q.asked_at < {{}}{extra}
+        """,  # noqa: S608 - fixed fragments only; values are bound parameters
+        scope.low - timedelta(days=20),
+        scope.high,
+        *values,
+    )
+    return [
+        DeadlineOutcome(
+            "question",
+            end_of_working_day(calendar, as_aware(row["asked_at"]), ANSWER_WORKING_DAYS),
+            None if row["answered_at"] is None else as_aware(row["answered_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def contract_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[DeadlineOutcome]:
+    """Awarded lots whose 30-day signing deadline falls in the scope (GPL Art. 46).
+
+    Done by the end of the signing day (the contract records a date, not a time).
+    """
+    extra, values = _project_filters(scope)
+    rows = await Lot.raw(
+        f"""
+        SELECT l.awarded_at AS awarded_at, c.signed_on AS signed_on
+        FROM lot l JOIN project p ON p.id = l.project
+             LEFT JOIN contract c ON c.lot = l.id
+        WHERE l.status = 'awarded' AND l.awarded_at >= {{}} AND l.awarded_at < {{}}{extra}
+        """,  # noqa: S608 - fixed fragments only; values are bound parameters
+        scope.low - timedelta(days=32),
+        scope.high,
+        *values,
+    )
+    outcomes = []
+    for row in rows:
+        signed = row["signed_on"]
+        if isinstance(signed, str):
+            signed = date.fromisoformat(signed)
+        outcomes.append(
+            DeadlineOutcome(
+                "contract_signing",
+                signing_due(as_aware(row["awarded_at"])),
+                None
+                if signed is None
+                else datetime.combine(signed + timedelta(days=1), time(), CHINA),
+            )
+        )
+    return outcomes
+
+
+register_outcome_loader(question_outcomes)
+register_outcome_loader(contract_outcomes)
+
+
+# --------------------------------------------------------------------------- overdue warnings
+
+OVERDUE_KIND = "overdue"
+
+
+async def warn_overdue(calendar: WorkingDayCalendar, now: datetime) -> int:
+    """Tell the supervisors and the unit's purchasers about each overdue item, once.
+
+    Seed 001's supervision system raises a warning when a case turns red; the sweep runs
+    every few seconds, so each recipient's notification carries the dedupe key
+    ``overdue:<item>:<user>`` and later runs add nothing (ARCHITECTURE §2: idempotent).
+    Returns how many notifications were queued.
+    """
+    red = [
+        s.item
+        for s in summarise(await load_items(calendar, now), now, calendar)
+        if s.light == "red"
+    ]
+    if not red:
+        return 0
+    active = (User.status == "active") & (User.role == "supervisor")
+    supervisors = [int(r["id"]) for r in await User.select(User.id).where(active)]
+    purchasers: dict[int, list[int]] = {}
+    for row in await User.select(User.id, User.organisation).where(
+        (User.status == "active")
+        & (User.role == "purchaser")
+        & User.organisation.is_in(list({item.unit_id for item in red}))
+    ):
+        purchasers.setdefault(int(row["organisation"]), []).append(int(row["id"]))
+    sent = 0
+    for item in red:
+        title = f"逾期提醒：{item.label_zh} · {item.subject} (Overdue: {item.label_en})"
+        body = (
+            f"{item.unit_name}：{item.label_zh}已超过期限 {due_date(item)}（{item.rule}）。\n"
+            f"{item.unit_name}: “{item.label_en}” was due on {due_date(item)} ({item.rule})."
+        )
+        prefix = f"overdue:{item.identity}"
+        sent += await notify_many(
+            purchasers.get(item.unit_id, []),
+            kind=OVERDUE_KIND,
+            title=title,
+            body=body,
+            link=item.link,
+            dedupe_prefix=prefix,
+        )
+        sent += await notify_many(
+            supervisors,
+            kind=OVERDUE_KIND,
+            title=title,
+            body=body,
+            link="/reports/timeliness",
+            dedupe_prefix=prefix,
+        )
+    return sent

@@ -43,6 +43,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "task": "procurement.deliver_notifications",
                 "schedule": settings.sweep_seconds,
             },
+            "warn-overdue": {
+                "task": "procurement.warn_overdue",
+                "schedule": settings.sweep_seconds,
+            },
             "sweep-openings": {
                 "task": "bidding.sweep_openings",
                 "schedule": settings.sweep_seconds,

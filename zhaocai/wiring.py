@@ -42,6 +42,7 @@ def configure_packages(settings: Settings, object_store: ObjectStore) -> None:
     """Give the domain packages their adapters and hook them to the core's events."""
     import bidding
     from bidding.platform_keys import master_key, signing_key
+    from bidding.statistics import register_statistics
 
     bidding.configure(
         bidding.BiddingRuntime(
@@ -49,6 +50,7 @@ def configure_packages(settings: Settings, object_store: ObjectStore) -> None:
         )
     )
     bidding.subscribe()
+    register_statistics()
     import expert_pool
 
     expert_pool.subscribe(bidders_of_lot)

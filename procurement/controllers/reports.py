@@ -272,6 +272,10 @@ async def write_xlsx(report: Report, filters: ReportFilters, path: Path) -> None
     summary.append(["concluded lots", report.concluded])
     summary.append(["award rate", _cell(summary, report.award_rate, PERCENT)])
     summary.append(["failure rate", _cell(summary, report.failure_rate, PERCENT)])
+    summary.append(
+        ["average valid bids per lot", _cell(summary, report.average_valid_bids, "0.00")]
+    )
+    summary.append(["deadlines met", _cell(summary, report.deadlines_met_share, PERCENT)])
     for reason, count in sorted(report.failure_reasons.items()):
         summary.append([f"failed: {reason}", count])
     items = book.create_sheet("Lots")

@@ -6,6 +6,8 @@ timeliness dashboard shows the lot until its contract is recorded.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,8 +26,8 @@ from procurement.db import bind_engine, engine_for
 from procurement.exceptions import Conflict, Forbidden, ValidationError
 from procurement.roles import Actor, OrganisationKind, Role
 from procurement.settings import Settings
-from procurement.tables import AuditEntry, Lot, Organisation, Project, User
-from procurement.timeliness import contracts_due, summarise
+from procurement.tables import AuditEntry, Lot, Notification, Organisation, Project, User
+from procurement.timeliness import contracts_due, summarise, warn_overdue
 from tests.conftest import run_cli
 from tests.factories import actor, csrf, login, organisation
 from tests.integration.test_reports import Owner, lot, project
@@ -323,3 +325,56 @@ async def test_the_contract_table_and_its_deadline_work_on_sqlite(
             assert await table.count() >= 1
     finally:
         bind_engine(postgres, tables)
+
+
+# --------------------------------------------------------------------------- overdue warnings
+
+
+async def overdue_notifications() -> list[dict[str, Any]]:
+    return list(
+        await Notification.select(Notification.user, Notification.link, Notification.title)
+        .where(Notification.kind == "overdue")
+        .order_by(Notification.id)
+    )
+
+
+async def test_an_overdue_contract_warns_the_units_purchasers_and_the_supervisors_once(
+    app: Litestar,
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    colleague = await actor(Role.PURCHASER, organisation_id=purchaser.organisation_id)
+    other_unit = await actor(Role.PURCHASER)
+    supervisor = await actor(Role.SUPERVISOR)
+    late = await awarded_lot(purchaser, days_ago=40)
+    await awarded_lot(purchaser, days_ago=2)  # within time: no warning
+    calendar = WorkingDayCalendar({})
+    assert await warn_overdue(calendar, SYSTEM_CLOCK.now()) == 3
+    assert await warn_overdue(calendar, SYSTEM_CLOCK.now()) == 0  # the next sweep adds nothing
+    sent = await overdue_notifications()
+    assert {row["user"] for row in sent} == {
+        purchaser.user_id,
+        colleague.user_id,
+        supervisor.user_id,
+    }
+    assert other_unit.user_id not in {row["user"] for row in sent}
+    links = {row["user"]: row["link"] for row in sent}
+    assert links[purchaser.user_id] == f"/purchaser/lots/{late}/contract"
+    assert links[supervisor.user_id] == "/reports/timeliness"
+    assert all("签订采购合同" in row["title"] for row in sent)
+
+
+async def test_the_celery_worker_warns_of_an_overdue_item_exactly_once(
+    app: Litestar, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    supervisor = await actor(Role.SUPERVISOR)
+    await awarded_lot(purchaser, days_ago=45)
+    rows: list[dict[str, Any]] = []
+    for _ in range(120):  # the beat sweeps every 2 s
+        rows = await overdue_notifications()
+        if len(rows) >= 2:
+            break
+        await asyncio.sleep(0.25)
+    assert {row["user"] for row in rows} == {purchaser.user_id, supervisor.user_id}
+    await asyncio.sleep(6)  # three more sweeps
+    assert len(await overdue_notifications()) == 2

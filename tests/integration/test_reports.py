@@ -502,6 +502,195 @@ async def test_sql_aggregation_equals_pure_python_on_sqlite(
         bind_engine(postgres, tables)
 
 
+# --------------------------------------------------------------------------- bid statistics
+
+#: (bid status, opening outcome): only submitted bids count; "opened" ones are valid.
+bid_strategy = st.tuples(
+    st.sampled_from(["submitted", "submitted", "withdrawn", "superseded"]),
+    st.sampled_from(["opened", "opened", "invalid", None]),
+)
+bid_lot_strategy = st.tuples(
+    st.sampled_from(["awarded", "failed", "cancelled"]),
+    st.integers(min_value=-3 * 86400, max_value=33 * 86400),  # seconds after 1 Nov CST
+    st.lists(bid_strategy, max_size=5),
+)
+
+
+async def insert_bids(lot_id: int, bids: list[tuple[str, str | None]]) -> None:
+    """Bids of new suppliers on a lot, with the opening record of each submitted one."""
+    from bidding.tables import Bid, OpeningRecord
+
+    for status, outcome in bids:
+        bidder = await owner()
+        bid = Bid(
+            lot=lot_id,
+            bidder=bidder.organisation_id,
+            submitted_by=bidder.user_id,
+            status=status,
+            created_at=NOVEMBER,
+            submitted_at=NOVEMBER,
+        )
+        await bid.save()
+        if status == "submitted" and outcome is not None:
+            await OpeningRecord(
+                lot=lot_id,
+                bid=bid.id,
+                bidder=bidder.organisation_id,
+                submitted_at=NOVEMBER,
+                outcome=outcome,
+                opened_at=NOVEMBER,
+            ).save()
+
+
+async def check_bid_counts_equal_python(drawn: list[tuple[Any, ...]]) -> None:
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    expected_lots = expected_bids = expected_valid = 0
+    for status, seconds, bids in drawn:
+        at = NOVEMBER + timedelta(seconds=seconds)
+        lot_id = await lot(
+            pid,
+            budget_fen=1000,
+            award_fen=900,
+            status=status,
+            at=at,
+            failure_reason="TOO_FEW_VALID" if status == "failed" else "",
+        )
+        await insert_bids(lot_id, bids)
+        if status != "cancelled" and NOVEMBER <= at < datetime(2026, 12, 1, tzinfo=CHINA):
+            expected_lots += 1
+            expected_bids += sum(1 for s, _ in bids if s == "submitted")
+            expected_valid += sum(1 for s, o in bids if s == "submitted" and o == "opened")
+    report = await period_report(november())
+    assert report.bid_statistics
+    assert (report.bid_lots, report.bids, report.valid_bids) == (
+        expected_lots,
+        expected_bids,
+        expected_valid,
+    )
+    if expected_lots:
+        assert report.average_valid_bids == round_half_up(Decimal(expected_valid) / expected_lots)
+        assert report.average_bids == round_half_up(Decimal(expected_bids) / expected_lots)
+    else:
+        assert report.average_valid_bids is None
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(bid_lot_strategy, max_size=6))
+async def test_average_valid_bids_per_lot_by_sql_equals_python_on_postgresql(
+    app: Litestar, drawn: list[tuple[Any, ...]]
+) -> None:
+    await truncate_all()
+    await check_bid_counts_equal_python(drawn)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(bid_lot_strategy, max_size=5))
+async def test_average_valid_bids_per_lot_by_sql_equals_python_on_sqlite(
+    app: Litestar, sqlite_engine: Any, drawn: list[tuple[Any, ...]]
+) -> None:
+    from bidding.tables import Bid, OpeningRecord
+
+    postgres = Lot._meta.db
+    tables = all_tables()
+    bind_engine(sqlite_engine, tables)
+    try:
+        for table in (OpeningRecord, Bid, Lot, Project, User, Organisation):
+            await table.delete(force=True)
+        await check_bid_counts_equal_python(drawn)
+    finally:
+        for table in (OpeningRecord, Bid):
+            await table.delete(force=True)
+        bind_engine(postgres, tables)
+
+
+async def test_without_a_bid_count_source_the_average_is_unknown_not_zero(
+    app: Litestar,
+) -> None:
+    from procurement import reports
+
+    saved = list(reports._bid_counts_sql)
+    reports._bid_counts_sql.clear()
+    try:
+        await seed_000_month()
+        report = await period_report(november())
+        assert not report.bid_statistics
+        assert report.average_valid_bids is None
+        assert report.government.events == 37
+    finally:
+        reports._bid_counts_sql[:] = saved
+
+
+# --------------------------------------------------------------------------- deadlines met
+
+
+async def test_the_share_of_deadlines_met_counts_the_deadlines_due_in_the_month(
+    app: Litestar,
+) -> None:
+    from procurement.contract_tables import Contract
+    from procurement.tables import Question
+
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    october = datetime(2026, 10, 15, 10, tzinfo=CHINA)  # signing due by 14 Nov 24:00
+    signed_in_time = await lot(pid, budget_fen=100, award_fen=90, at=october)
+    signed_late = await lot(pid, budget_fen=100, award_fen=90, at=october)
+    await lot(pid, budget_fen=100, award_fen=90, at=october)  # never signed: missed
+    later = await lot(pid, budget_fen=100, award_fen=90, at=datetime(2026, 11, 20, tzinfo=CHINA))
+    for lot_id, signed_on in (
+        (signed_in_time, date(2026, 11, 14)),
+        (signed_late, date(2026, 11, 15)),
+        (later, date(2026, 11, 25)),  # due in December: not this month's deadline
+    ):
+        await Contract(
+            lot=lot_id,
+            supplier=who.organisation_id,
+            amount_fen=90,
+            signed_on=signed_on,
+            recorded_by=who.user_id,
+            recorded_at=NOVEMBER,
+        ).save()
+    # Mon 2 Nov asked, answered the next day (met); Tue 10 Nov asked, never answered (missed)
+    for asked, answered in (
+        (datetime(2026, 11, 2, 9, tzinfo=CHINA), datetime(2026, 11, 3, 9, tzinfo=CHINA)),
+        (datetime(2026, 11, 10, 9, tzinfo=CHINA), None),
+    ):
+        await Question(
+            project=pid, asked_by=who.user_id, text="?", asked_at=asked, answered_at=answered
+        ).save()
+    report = await period_report(november(), now=datetime(2026, 12, 31, tzinfo=CHINA))
+    assert (report.deadlines_due, report.deadlines_met) == (5, 2)
+    assert report.deadlines_met_share == Decimal(2) / 5
+    # on 12 Nov only the first question's deadline (5 Nov) had fallen due
+    early = await period_report(november(), now=datetime(2026, 11, 12, tzinfo=CHINA))
+    assert (early.deadlines_due, early.deadlines_met) == (1, 1)
+    other_unit = await period_report(
+        replace(november(), purchaser_id=who.organisation_id + 1000),
+        now=datetime(2026, 12, 31, tzinfo=CHINA),
+    )
+    assert other_unit.deadlines_due == 0
+    assert other_unit.deadlines_met_share is None
+
+
+async def test_the_statistics_page_shows_valid_bids_and_deadlines_met(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    lot_id = await lot(pid, budget_fen=100, award_fen=90)
+    await insert_bids(lot_id, [("submitted", "opened"), ("submitted", "invalid")])
+    await supervisor_client(client)
+    page = await client.get("/reports", params={"month": "2026-11"})
+    assert page.status_code == 200
+    assert '<div class="v" id="average-valid-bids">1.00</div>' in page.text
+    assert 'id="deadlines-met"' in page.text
+    book = load_workbook(
+        io.BytesIO((await client.get("/reports/export.xlsx", params={"month": "2026-11"})).content)
+    )
+    labels = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if len(row) > 1}
+    assert labels["average valid bids per lot"] == 1
+
+
 # --------------------------------------------------------------------------- the pages
 
 SEED_SENTENCE = (
