@@ -149,6 +149,9 @@ async def published_project(
         await custodians()
     clock = FixedClock(project_draft.documents_from - timedelta(hours=1))
     project_id = await create_project(purchaser, project_draft, clock=clock, limits=ANY_DAY)
+    from evaluation.services import set_default_schemes
+
+    await set_default_schemes(purchaser, project_id)  # tenders publish with a scoring scheme
     await publish_project(purchaser, project_id, clock=clock, limits=ANY_DAY)
     return project_id
 

@@ -219,6 +219,9 @@ async def _project(
         ],
     )
     project_id = await create_project(actor, draft, clock=clock, calendar=days.calendar)
+    from evaluation.services import set_default_schemes
+
+    await set_default_schemes(actor, project_id)  # tenders publish with a scoring scheme
     await publish_project(actor, project_id, clock=clock, calendar=days.calendar)
     clock.advance(deadline - clock.now() + timedelta(minutes=1))
     return project_id, clock

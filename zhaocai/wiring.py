@@ -50,6 +50,9 @@ def configure_packages(settings: Settings, object_store: ObjectStore) -> None:
         )
     )
     bidding.subscribe()
+    import evaluation
+
+    evaluation.subscribe()
     register_statistics()
     import expert_pool
 

@@ -1,0 +1,517 @@
+"""Evaluation routes: JSON API and pages.
+
+The scheme (purchaser), the scoring workspace (experts), progress (supervisor), the report,
+the award and each bidder's own result.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody
+from litestar.response import Redirect, Stream, Template
+
+from bidding.runtime import current
+from evaluation import services
+from evaluation.scheme_io import criteria_lines, pass_fail_lines, scheme_lines
+from procurement.exceptions import NotFound, ValidationError, ZhaocaiError
+from procurement.money import MoneyError, parse_yuan
+from procurement.projects import ensure_purchaser_owns, get_lot, get_project
+from procurement.roles import Actor, Role
+from procurement.web import (
+    PUBLIC,
+    Link,
+    add_lot_links,
+    form_text,
+    parse_int,
+    render,
+    require_actor,
+    roles,
+    status_for,
+)
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PURCHASER = roles(Role.PURCHASER)
+EXPERT = roles(Role.EXPERT)
+BIDDER = roles(Role.BIDDER)
+OVERSIGHT = roles(Role.PURCHASER, Role.SUPERVISOR, Role.EXPERT)
+
+
+def _json_object(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError("the request body must be a JSON object")
+    return data
+
+
+def _bool(value: object, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "pass", "yes"}:
+        return True
+    if text in {"false", "0", "fail", "no"}:
+        return False
+    raise ValidationError(f"{field} must be pass or fail", field=field)
+
+
+def _int(value: object, field: str) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(f"{field} must be a whole number", field=field)
+    return parse_int(str(value), field, minimum=1)
+
+
+async def _may_oversee(actor: Actor, lot_id: int) -> None:
+    """Supervisors, the owning purchaser and the lot's committee members may watch."""
+    if actor.role is Role.SUPERVISOR:
+        return
+    if actor.role is Role.EXPERT:
+        if await services.is_member(actor, lot_id):
+            return
+        raise NotFound("you are not on the evaluation committee of this lot")
+    lot = await get_lot(lot_id)
+    ensure_purchaser_owns(actor, await get_project(lot.project))
+
+
+class EvaluationApiController(Controller):
+    """The evaluation JSON API."""
+
+    path = "/api/evaluation/lots/{lot_id:int}"
+
+    @post("/scheme", opt=PURCHASER, name="api_scheme_set", status_code=200)
+    async def set_scheme(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """Set the scheme of a draft lot; every problem is listed at once."""
+        return await services.set_scheme(require_actor(request), lot_id, _json_object(data))
+
+    @get("/scheme", opt=PUBLIC, name="api_scheme")
+    async def scheme(self, lot_id: FromPath[int]) -> dict[str, Any]:
+        """The published scheme."""
+        return await services.public_scheme(lot_id)
+
+    @post("/verdicts", opt=EXPERT, name="api_verdict", status_code=200)
+    async def verdict(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """Record one pass/fail verdict: ``{bidder_id, criterion, passed, reason}``."""
+        body = _json_object(data)
+        actor = require_actor(request)
+        await services.record_verdict(
+            actor,
+            lot_id,
+            _int(body.get("bidder_id"), "bidder_id"),
+            str(body.get("criterion", "")),
+            passed=_bool(body.get("passed"), "passed"),
+            reason=str(body.get("reason", "")),
+        )
+        return await services.checklist(actor, lot_id)
+
+    @post("/verdicts/submit", opt=EXPERT, name="api_verdicts_submit", status_code=200)
+    async def submit_verdicts(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Submit the member's verdicts (final)."""
+        return {"outcome": await services.submit_verdicts(require_actor(request), lot_id)}
+
+    @post("/scores", opt=EXPERT, name="api_score", status_code=200)
+    async def score(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """Record one score: ``{bidder_id, criterion, points, comment}``."""
+        body = _json_object(data)
+        actor = require_actor(request)
+        await services.record_score(
+            actor,
+            lot_id,
+            _int(body.get("bidder_id"), "bidder_id"),
+            str(body.get("criterion", "")),
+            body.get("points"),
+            comment=str(body.get("comment", "")),
+        )
+        return await services.checklist(actor, lot_id)
+
+    @post("/scores/submit", opt=EXPERT, name="api_scores_submit", status_code=200)
+    async def submit_scores(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Submit the member's scores (final)."""
+        return {"stage": await services.submit_scores(require_actor(request), lot_id)}
+
+    @get("/checklist", opt=EXPERT, name="api_checklist")
+    async def checklist(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """What the member still has to do."""
+        return await services.checklist(require_actor(request), lot_id)
+
+    @get("/progress", opt=OVERSIGHT, name="api_progress")
+    async def progress(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Each member's progress as counts (no scores)."""
+        await _may_oversee(require_actor(request), lot_id)
+        return await services.progress(lot_id)
+
+    @get("/reviews", opt=OVERSIGHT, name="api_reviews")
+    async def reviews(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        """Flagged items and their resolutions."""
+        await _may_oversee(require_actor(request), lot_id)
+        return await services.reviews(lot_id)
+
+    @post("/reviews/{review_id:int}", opt=EXPERT, name="api_review_resolve", status_code=200)
+    async def resolve(
+        self,
+        request: Request[Any, Any, Any],
+        lot_id: FromPath[int],
+        review_id: FromPath[int],
+        data: JSONBody[Any],
+    ) -> dict[str, Any]:
+        """The leader resolves a flagged item: ``{resolution, explanation}``."""
+        body = _json_object(data)
+        stage = await services.resolve_review(
+            require_actor(request),
+            lot_id,
+            review_id,
+            resolution=str(body.get("resolution", "")),
+            explanation=str(body.get("explanation", "")),
+        )
+        return {"stage": stage}
+
+    @post("/corrections", opt=EXPERT, name="api_correction", status_code=200)
+    async def correct(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """The leader corrects a submitted score.
+
+        Body: ``{seat_id, bidder_id, criterion, points, reason, note}``.
+        """
+        body = _json_object(data)
+        stage = await services.correct_score(
+            require_actor(request),
+            lot_id,
+            seat_id=_int(body.get("seat_id"), "seat_id"),
+            bidder_id=_int(body.get("bidder_id"), "bidder_id"),
+            criterion=str(body.get("criterion", "")),
+            points=body.get("points"),
+            reason=str(body.get("reason", "")),
+            note=str(body.get("note", "")),
+        )
+        return {"stage": stage}
+
+    @post("/sign", opt=EXPERT, name="api_sign", status_code=200)
+    async def sign(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> dict[str, Any]:
+        """Sign the evaluation report."""
+        return {"stage": await services.sign_report(require_actor(request), lot_id)}
+
+    @post("/award", opt=PURCHASER, name="api_award", status_code=200)
+    async def award(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """Confirm the award: ``{bidder_id?, deviation_reason?, contract_amount?}``."""
+        body = _json_object(data)
+        bidder = body.get("bidder_id")
+        notice = await services.confirm_award(
+            require_actor(request),
+            lot_id,
+            bidder_id=None if bidder in (None, "") else _int(bidder, "bidder_id"),
+            deviation_reason=str(body.get("deviation_reason", "")),
+            contract_amount=_amount(body.get("contract_amount")),
+        )
+        return {"notice_id": notice}
+
+    @get("/my-result", opt=BIDDER, name="api_my_result")
+    async def my_result(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """The bidder's own scores and rank, after the award."""
+        return await services.my_result(require_actor(request), lot_id)
+
+
+def _amount(value: object) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_yuan(str(value))
+    except MoneyError as exc:
+        raise ValidationError(str(exc), field="contract_amount") from None
+
+
+class SchemePagesController(Controller):
+    """The purchaser's scheme form and the public scheme page."""
+
+    @get("/purchaser/lots/{lot_id:int}/scheme", opt=PURCHASER, name="scheme_form")
+    async def form(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """The scheme form, filled with the stored scheme or a starting example."""
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        ensure_purchaser_owns(require_actor(request), project)
+        stored = await services.scheme_json(lot_id) or _EXAMPLE
+        return render(
+            request,
+            "evaluation/scheme_form.html",
+            {"lot": lot, "project": project, "form": {**stored, **scheme_lines(stored)}},
+        )
+
+    @post("/purchaser/lots/{lot_id:int}/scheme", opt=PURCHASER, name="scheme_save")
+    async def save(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: FormData
+    ) -> Template | Redirect:
+        """Save; errors re-show the form with every problem."""
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        body = {
+            "method": form_text(data, "method"),
+            "third_tie_break": form_text(data, "third_tie_break", "none"),
+            "sme_reserved": form_text(data, "sme_reserved") == "on",
+            "small_or_micro_deduction": form_text(data, "small_or_micro_deduction", "0"),
+            "consortium_deduction": form_text(data, "consortium_deduction", "0"),
+            "qualification": pass_fail_lines(form_text(data, "qualification")),
+            "compliance": pass_fail_lines(form_text(data, "compliance")),
+            "criteria": criteria_lines(form_text(data, "criteria")),
+        }
+        try:
+            await services.set_scheme(require_actor(request), lot_id, body)
+        except ZhaocaiError as exc:
+            problems = getattr(exc, "problems", (str(exc),))
+            form = {**body, **{k: form_text(data, k) for k in ("qualification", "compliance")}}
+            form["criteria"] = form_text(data, "criteria")
+            return render(
+                request,
+                "evaluation/scheme_form.html",
+                {"lot": lot, "project": project, "form": form, "problems": problems},
+                status_code=status_for(exc),
+            )
+        return Redirect(f"/purchaser/projects/{project.id}?done=scheme")
+
+    @get("/lots/{lot_id:int}/scheme", opt=PUBLIC, name="scheme_page")
+    async def public(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """The scheme as published with the tender documents."""
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        scheme = await services.public_scheme(lot_id)
+        return render(
+            request, "evaluation/scheme.html", {"lot": lot, "project": project, "scheme": scheme}
+        )
+
+
+_EXAMPLE: dict[str, Any] = {
+    "method": "comprehensive_scoring",
+    "third_tie_break": "technical",
+    "sme_reserved": False,
+    "small_or_micro_deduction": "10",
+    "consortium_deduction": "4",
+    "qualification": [{"id": "Q1", "description": "营业执照 Business licence"}],
+    "compliance": [{"id": "C1", "description": "实质性响应 Substantive response"}],
+    "criteria": [
+        {"id": "P", "group": "price", "max_points": "30", "description": "价格 Price"},
+        {"id": "T1", "group": "technical", "max_points": "40", "description": "技术方案"},
+        {"id": "T2", "group": "technical", "max_points": "20", "description": "售后服务"},
+        {
+            "id": "B1",
+            "group": "commercial",
+            "max_points": "10",
+            "description": "业绩 Track record",
+            "objective": True,
+        },
+    ],
+}
+
+
+class WorkspacePagesController(Controller):
+    """The expert's scoring workspace, the report, progress and award pages."""
+
+    @get("/expert/lots/{lot_id:int}", opt=EXPERT, name="expert_workspace")
+    async def workspace(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """Bids, documents, verdicts, scores and the checklist of what is left."""
+        actor = require_actor(request)
+        checklist = await services.checklist(actor, lot_id)
+        lot = await get_lot(lot_id)
+        project = await get_project(lot.project)
+        verdicts = await services.committee_verdicts(lot_id)
+        bids = await services.opened_bids(lot_id)
+        for bid in bids:
+            failed = (verdicts or {}).get(int(bid["bidder"]))
+            bid["scorable"] = failed is not None and not any(failed.values())
+            bid["failed"] = failed
+        return render(
+            request,
+            "evaluation/workspace.html",
+            {
+                "lot": lot,
+                "project": project,
+                "scheme": await services.scheme_of(lot_id),
+                "bids": bids,
+                "sheet": await services.my_sheet(actor, lot_id),
+                "checklist": checklist,
+                "progress": await services.progress(lot_id),
+                "error": request.query_params.get("error", ""),
+            },
+        )
+
+    @post("/expert/lots/{lot_id:int}/bidders/{bidder_id:int}", opt=EXPERT, name="expert_save")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        lot_id: FromPath[int],
+        bidder_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        """Save one bid's verdicts or scores from the workspace form."""
+        actor = require_actor(request)
+        scheme = await services.scheme_of(lot_id)
+        error = ""
+        try:
+            for c in (*scheme.qualification, *scheme.compliance):
+                choice = form_text(data, f"v_{c.id}")
+                if choice:
+                    await services.record_verdict(
+                        actor,
+                        lot_id,
+                        bidder_id,
+                        c.id,
+                        passed=_bool(choice, c.id),
+                        reason=form_text(data, f"r_{c.id}"),
+                    )
+            for sc in scheme.expert_criteria:
+                points = form_text(data, f"s_{sc.id}")
+                if points:
+                    await services.record_score(
+                        actor,
+                        lot_id,
+                        bidder_id,
+                        sc.id,
+                        points,
+                        comment=form_text(data, f"c_{sc.id}"),
+                    )
+        except ZhaocaiError as exc:
+            error = str(exc)
+        return _back(lot_id, error, f"bid-{bidder_id}")
+
+    @post("/expert/lots/{lot_id:int}/submit/{what:str}", opt=EXPERT, name="expert_submit")
+    async def submit(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], what: FromPath[str]
+    ) -> Redirect:
+        """Submit the verdicts or the scores, or sign the report."""
+        actor = require_actor(request)
+        actions = {
+            "verdicts": services.submit_verdicts,
+            "scores": services.submit_scores,
+            "sign": services.sign_report,
+        }
+        if what not in actions:
+            raise ValidationError("submit verdicts, scores or sign")
+        try:
+            await actions[what](actor, lot_id)
+        except ZhaocaiError as exc:
+            return _back(lot_id, str(exc), "checklist")
+        return _back(lot_id, "", "checklist")
+
+    @post("/expert/lots/{lot_id:int}/reviews/{review_id:int}", opt=EXPERT, name="expert_review")
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        lot_id: FromPath[int],
+        review_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect:
+        """The leader resolves a flagged item from the report page."""
+        try:
+            await services.resolve_review(
+                require_actor(request),
+                lot_id,
+                review_id,
+                resolution=form_text(data, "resolution"),
+                explanation=form_text(data, "explanation"),
+            )
+        except ZhaocaiError as exc:
+            return Redirect(f"/lots/{lot_id}/evaluation/report?error={exc}")
+        return Redirect(f"/lots/{lot_id}/evaluation/report")
+
+    @get("/expert/lots/{lot_id:int}/files/{file_id:int}", opt=EXPERT, name="expert_document")
+    async def document(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], file_id: FromPath[int]
+    ) -> Stream:
+        """A decrypted bid document, shown in the page (``?view=1``) or downloaded."""
+        runtime = current()
+        row, chunks = await services.open_document(
+            require_actor(request), lot_id, file_id, store=runtime.store, master=runtime.master_key
+        )
+        inline = request.query_params.get("view") == "1"
+        name = f"bid-{row.bid}-{row.kind}.pdf"
+        return Stream(
+            chunks,
+            media_type="application/pdf" if inline else "application/octet-stream",
+            headers={
+                "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @get("/lots/{lot_id:int}/evaluation/report", opt=OVERSIGHT, name="evaluation_report")
+    async def report(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """The evaluation report (评标报告), printable, in the page's language."""
+        actor = require_actor(request)
+        await _may_oversee(actor, lot_id)
+        data = await services.report(lot_id)
+        me = next((s for s in data["committee"] if s["user"] == actor.user_id), None)
+        return render(
+            request,
+            "evaluation/report.html",
+            {**data, "me": me, "error": request.query_params.get("error", "")},
+        )
+
+    @get("/lots/{lot_id:int}/evaluation/progress", opt=OVERSIGHT, name="evaluation_progress")
+    async def progress(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+        """Live progress of the members (counts only), refreshed by the page."""
+        await _may_oversee(require_actor(request), lot_id)
+        lot = await get_lot(lot_id)
+        return render(
+            request,
+            "evaluation/progress.html",
+            {"lot": lot, "progress": await services.progress(lot_id)},
+        )
+
+    @post("/purchaser/lots/{lot_id:int}/award", opt=PURCHASER, name="award_confirm")
+    async def award(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: FormData
+    ) -> Redirect:
+        """Confirm the award from the report page."""
+        bidder = form_text(data, "bidder_id")
+        try:
+            notice = await services.confirm_award(
+                require_actor(request),
+                lot_id,
+                bidder_id=_int(bidder, "bidder_id") if bidder else None,
+                deviation_reason=form_text(data, "deviation_reason"),
+                contract_amount=_amount(form_text(data, "contract_amount")),
+            )
+        except ZhaocaiError as exc:
+            return Redirect(f"/lots/{lot_id}/evaluation/report?error={exc}")
+        return Redirect(f"/notices/{notice}")
+
+
+def _back(lot_id: int, error: str, anchor: str) -> Redirect:
+    from urllib.parse import quote
+
+    query = f"?error={quote(error)}" if error else ""
+    return Redirect(f"/expert/lots/{lot_id}{query}#{anchor}")
+
+
+def lot_links(lot: Any, actor: Actor | None) -> list[Link]:
+    """Links on lot rows: the published scheme; the scheme form for drafts."""
+    status = lot.get("status")
+    if status == "draft" and actor is not None and actor.role is Role.PURCHASER:
+        return [Link("Scoring scheme", f"/purchaser/lots/{lot['id']}/scheme")]
+    if status and status != "draft":
+        return [Link("Scoring scheme", f"/lots/{lot['id']}/scheme")]
+    return []
+
+
+add_lot_links(lot_links)
+
+ROUTE_HANDLERS = [EvaluationApiController, SchemePagesController, WorkspacePagesController]

@@ -1,0 +1,387 @@
+"""Evaluation against PostgreSQL and S3: a tender lot from its scheme to the award notice.
+
+Five experts record verdicts and scores independently; one outlying score is flagged and
+resolved; the report is signed; the purchaser confirms the award; the notice states the
+savings rate and the bidders see their own scores. Every bad input gets a 4xx and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from bidding.platform_keys import master_key, signing_key
+from bidding.services import open_lot, submit_sealed_bid
+from bidding.tables import BidFile, OpeningKey
+from evaluation import services
+from evaluation.exceptions import SchemeError
+from evaluation.tables import CommitteeSeat, Correction, LotScheme, Outcome, Score
+from procurement.clock import SYSTEM_CLOCK, FixedClock
+from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from procurement.projects import close_lot_if_due, create_project, publish_project
+from procurement.roles import Actor, EnterpriseSize, OrganisationKind, Role
+from procurement.settings import Settings
+from procurement.tables import Lot, Notice
+from tests.factories import ANY_DAY, actor, csrf, draft, login, organisation, published_project
+
+pytestmark = pytest.mark.integration
+
+PRICES = {"A": "900000.00", "B": "950000.00", "C": "980000.00", "D": "700000.00"}
+SIZES = {
+    "A": EnterpriseSize.SMALL,
+    "B": EnterpriseSize.LARGE,
+    "C": EnterpriseSize.MICRO,
+    "D": EnterpriseSize.LARGE,
+}
+#: technical/commercial scores each expert gives each bidder (T1 of 30, T2 of 20, B1 of 20)
+SCORES = {"A": ("25", "16", "15"), "B": ("27", "18", "18"), "C": ("20", "12", "10")}
+
+
+async def opened_lot(app: Litestar, settings: Settings) -> tuple[Actor, int, dict[str, Actor]]:
+    """A goods tender with four sealed bids, opened; returns purchaser, lot and bidders."""
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    bidders = {}
+    for name, size in SIZES.items():
+        org = await organisation(OrganisationKind.SUPPLIER, f"供应商{name}", size=size)
+        bidders[name] = await actor(Role.BIDDER, organisation_id=org)
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    before = FixedClock(deadline - timedelta(hours=1))
+    for name, who in bidders.items():
+        await submit_sealed_bid(
+            who,
+            lot.id,
+            Decimal(PRICES[name]),
+            {"technical": f"technical proposal of {name}".encode()},
+            store=store,
+            signing_key=signing_key(settings),
+            clock=before,
+        )
+    after = FixedClock(deadline + timedelta(minutes=1))
+    assert await close_lot_if_due(lot.id, clock=after)
+    assert await open_lot(lot.id, store=store, master=master_key(settings), clock=after) == "opened"
+    return purchaser, int(lot.id), bidders
+
+
+async def committee_of(lot_id: int, size: int = 5) -> list[Actor]:
+    experts = [await actor(Role.EXPERT) for _ in range(size)]
+    members = [
+        services.Member(expert_id=f"E{i}", user_id=int(e.user_id or 0), name=f"专家{i}")
+        for i, e in enumerate(experts, start=1)
+    ]
+    await services.seat_committee(lot_id, members)
+    return experts
+
+
+async def test_a_tender_is_not_published_without_its_scheme(app: Litestar) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    project_draft = draft(deadline=deadline, custody_mode="platform")
+    clock = FixedClock(project_draft.documents_from - timedelta(hours=1))
+    project_id = await create_project(purchaser, project_draft, clock=clock, limits=ANY_DAY)
+    notices = await Notice.count()
+    with pytest.raises(Conflict, match="no scoring scheme"):
+        await publish_project(purchaser, project_id, clock=clock, limits=ANY_DAY)
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    assert lot.status == "draft"  # the whole publication was rolled back
+    assert await Notice.count() == notices
+    assert not await OpeningKey.exists().where(OpeningKey.lot == lot.id)
+    await services.set_default_schemes(purchaser, project_id)
+    await publish_project(purchaser, project_id, clock=clock, limits=ANY_DAY)
+    assert (await services.public_scheme(lot.id))["criteria"][0]["id"] == "P"
+    with pytest.raises(Conflict, match="can no longer change"):
+        await services.set_scheme(purchaser, lot.id, services.default_scheme(lot_category()))
+
+
+def lot_category() -> Any:
+    from procurement.lifecycle import ProjectCategory
+
+    return ProjectCategory.GOODS
+
+
+async def test_a_bad_scheme_is_refused_with_every_problem_and_not_stored(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    project_id = await create_project(
+        purchaser, draft(deadline=SYSTEM_CLOCK.now() + timedelta(days=30)), limits=ANY_DAY
+    )
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    await login(client, purchaser.username)
+    bad = services.default_scheme(lot_category())
+    bad["criteria"][0]["max_points"] = "20"  # price 20 < 30 for goods; sum 90
+    bad["small_or_micro_deduction"] = "25"  # above 20 %
+    response = await client.post(
+        f"/api/evaluation/lots/{lot.id}/scheme",
+        json=bad,
+        headers={"x-csrftoken": csrf(client)["_csrf_token"]},
+    )
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert "add up to 100" in detail
+    assert "below the minimum of 30" in detail
+    assert "25 %" in detail
+    assert not await LotScheme.exists().where(LotScheme.lot == lot.id)
+    response = await client.post(
+        f"/api/evaluation/lots/{lot.id}/scheme",
+        json=["not", "an", "object"],
+        headers={"x-csrftoken": csrf(client)["_csrf_token"]},
+    )
+    assert response.status_code == 400
+    with pytest.raises(SchemeError, match="must be a number"):
+        await services.set_scheme(
+            purchaser,
+            lot.id,
+            {
+                **services.default_scheme(lot_category()),
+                "criteria": [{"id": "P", "group": "price", "max_points": "lots"}],
+            },
+        )
+
+
+async def record_all_verdicts(experts: list[Actor], lot_id: int, bidders: dict[str, Actor]) -> None:
+    for expert in experts:
+        for name, who in bidders.items():
+            org = int(who.organisation_id or 0)
+            await services.record_verdict(expert, lot_id, org, "Q1", passed=True)
+            fails = name == "D" and expert is not experts[0]  # 4 of 5 rule D non-compliant
+            await services.record_verdict(
+                expert,
+                lot_id,
+                org,
+                "C1",
+                passed=not fails,
+                reason="交货期不满足 delivery time not met" if fails else "",
+            )
+        assert await services.submit_verdicts(expert, lot_id) == "submitted"
+
+
+async def test_a_lot_is_evaluated_signed_and_awarded(
+    app: Litestar, settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    purchaser, lot_id, bidders = await opened_lot(app, settings)
+    experts = await committee_of(lot_id)
+    leader = experts[0]
+    org = {name: int(b.organisation_id or 0) for name, b in bidders.items()}
+    stranger = await actor(Role.EXPERT)
+
+    # the committee reads the decrypted documents; a stranger cannot
+    technical = await BidFile.objects().where(BidFile.kind == "technical").first()
+    assert technical is not None
+    _row, chunks = await services.open_document(
+        experts[1], lot_id, technical.id, store=app.state.object_store, master=master_key(settings)
+    )
+    assert b"".join(chunks).startswith(b"technical proposal of ")
+    with pytest.raises(NotFound):
+        await services.open_document(
+            stranger,
+            lot_id,
+            technical.id,
+            store=app.state.object_store,
+            master=master_key(settings),
+        )
+
+    # verdicts first: a fail needs a reason; scores wait for every member's verdicts
+    with pytest.raises(ValidationError, match="reason"):
+        await services.record_verdict(experts[1], lot_id, org["D"], "C1", passed=False)
+    with pytest.raises(Conflict, match="every member has submitted the verdicts"):
+        await services.record_score(experts[1], lot_id, org["A"], "T1", "20")
+    with pytest.raises(NotFound):
+        await services.record_verdict(stranger, lot_id, org["A"], "Q1", passed=True)
+    await record_all_verdicts(experts, lot_id, bidders)
+    assert (await Lot.objects().where(Lot.id == lot_id).first()).status == "evaluating"  # type: ignore[union-attr]
+    verdicts = await services.committee_verdicts(lot_id)
+    assert verdicts is not None
+    assert verdicts[org["D"]]["compliance"] == ["C1"]  # majority (MOF87 Art. 57)
+
+    # bad scores: each refused, nothing stored
+    bad: list[tuple[Actor, int, str, object, str, type[Exception], str]] = [
+        (experts[1], org["A"], "T1", "31", "", ValidationError, "0–30"),
+        (experts[1], org["A"], "T1", "-1", "", ValidationError, "0–30"),
+        (experts[1], org["A"], "T1", "abc", "", ValidationError, "must be a number"),
+        (experts[1], org["A"], "T1", "NaN", "", ValidationError, "must be a number"),
+        (experts[1], org["A"], "T1", "12.345", "", ValidationError, "2 decimals"),
+        (experts[1], org["A"], "T1", "30", "", ValidationError, "comment"),
+        (experts[1], org["A"], "P", "10", "", ValidationError, "not a criterion"),
+        (experts[1], org["D"], "T1", "10", "", Conflict, "non-compliant"),
+        (stranger, org["A"], "T1", "10", "", NotFound, "not on the evaluation committee"),
+    ]
+    for who, bidder, criterion, points, comment, error, message in bad:
+        with pytest.raises(error, match=message):
+            await services.record_score(who, lot_id, bidder, criterion, points, comment=comment)
+    assert await Score.count() == 0
+
+    # independent scoring; expert 5 gives B an outlying T1 score
+    for n, expert in enumerate(experts):
+        for name, (t1, t2, b1) in SCORES.items():
+            if name == "B" and n == 4:
+                t1 = "5"
+            for criterion, points in (("T1", t1), ("T2", t2), ("B1", b1)):
+                await services.record_score(expert, lot_id, org[name], criterion, points)
+        if n < 4:
+            assert await services.submit_scores(expert, lot_id) == "scoring"
+            with pytest.raises(Conflict, match="already submitted"):
+                await services.submit_scores(expert, lot_id)
+            with pytest.raises(Conflict, match="final"):
+                await services.record_score(expert, lot_id, org["A"], "T1", "10")
+    # nobody reads the report before everyone has submitted
+    with pytest.raises(NotFound):
+        await services.report(lot_id)
+    progress = await services.progress(lot_id)
+    assert [m["scores_submitted"] for m in progress["members"]] == [True] * 4 + [False]
+    assert progress["members"][4]["scores"] == 9
+    assert "points" not in str(progress)
+    assert await services.submit_scores(experts[4], lot_id) == "review"
+
+    # the outlier is flagged; signing waits for its resolution
+    flagged = [r for r in await services.reviews(lot_id) if r["kind"] == "deviation"]
+    seat5 = await CommitteeSeat.objects().where(CommitteeSeat.user == experts[4].user_id).first()
+    assert seat5 is not None
+    assert [r["key"] for r in flagged] == [f"{seat5.id}:{org['B']}:T1"] * len(flagged)
+    with pytest.raises(Conflict, match="resolved"):
+        await services.sign_report(experts[1], lot_id)
+    with pytest.raises(Forbidden, match="leader"):
+        await services.correct_score(
+            experts[1],
+            lot_id,
+            seat_id=seat5.id,
+            bidder_id=org["B"],
+            criterion="T1",
+            points="26",
+            reason="abnormal_score",
+            note="x",
+        )
+    with pytest.raises(ValidationError, match="corrected only for"):
+        await services.correct_score(
+            leader,
+            lot_id,
+            seat_id=seat5.id,
+            bidder_id=org["B"],
+            criterion="T1",
+            points="26",
+            reason="mood",
+            note="x",
+        )
+    assert await Correction.count() == 0
+    await services.correct_score(
+        leader,
+        lot_id,
+        seat_id=seat5.id,
+        bidder_id=org["B"],
+        criterion="T1",
+        points="26",
+        reason="abnormal_score",
+        note="委员会认定评分畸低 the committee finds it abnormally low",
+    )
+    for item in flagged:
+        await services.resolve_review(
+            leader, lot_id, item["id"], resolution="corrected", explanation="corrected to 26"
+        )
+
+    # result: B (large, 950,000) vs A (small, 900,000 → 810,000 for scoring)
+    report = await services.report(lot_id)
+    results = {r["bidder"]: r for r in report["result"]["results"]}
+    assert results[str(org["A"])]["price_points"] == "30.00"
+    assert results[str(org["B"])]["price_points"] == "25.58"  # 810000/950000 × 30
+    assert results[str(org["B"])]["criterion_scores"]["T1"] == "26.80"
+    assert results[str(org["D"])]["exclusion"]["reason"] == "compliance"
+    assert report["result"]["recommended"] == str(org["B"])  # 25.58+26.8+18+18 = 88.38
+
+    # awarding before the report is signed is refused
+    with pytest.raises(Conflict, match="not evaluated"):
+        await services.confirm_award(purchaser, lot_id)
+    for expert in experts:
+        stage = await services.sign_report(expert, lot_id)
+    assert stage == "signed"
+    with pytest.raises(Conflict):
+        await services.correct_score(
+            leader,
+            lot_id,
+            seat_id=seat5.id,
+            bidder_id=org["B"],
+            criterion="T1",
+            points="27",
+            reason="abnormal_score",
+            note="again",
+        )
+    with pytest.raises(NotFound):
+        await services.my_result(bidders["B"], lot_id)  # only after the award
+    with pytest.raises(ValidationError, match="reason"):
+        await services.confirm_award(purchaser, lot_id, bidder_id=org["A"])
+    notice_id = await services.confirm_award(purchaser, lot_id)
+    notice = await Notice.objects().where(Notice.id == notice_id).first()
+    assert notice is not None
+    assert "950,000.00" in notice.body
+    assert "节约率：5.00 %" in notice.body
+    assert "专家1" in notice.body
+    lot = await Lot.objects().where(Lot.id == lot_id).first()
+    assert lot is not None
+    assert (lot.status, lot.award_amount_fen, lot.awarded_supplier) == (
+        "awarded",
+        95_000_000,
+        org["B"],
+    )
+    mine = await services.my_result(bidders["A"], lot_id)
+    assert (mine["rank"], mine["total"]) == (2, results[str(org["A"])]["total"])
+    assert (await Outcome.objects().where(Outcome.lot == lot_id).first()).stage == "awarded"  # type: ignore[union-attr]
+
+    # the pages: the expert's workspace and the report, the public scheme
+    await login(client, experts[2].username)
+    workspace = await client.get(f"/expert/lots/{lot_id}")
+    assert workspace.status_code == 200, workspace.text
+    assert "供应商A" in workspace.text
+    page = await client.get(f"/lots/{lot_id}/evaluation/report?lang=en")
+    assert page.status_code == 200, page.text
+    assert "corrected to 26" in page.text
+    assert "88.38" in page.text
+    assert (await client.get(f"/lots/{lot_id}/scheme")).status_code == 200
+    with pytest.raises(Conflict, match="not evaluated"):
+        await services.confirm_award(purchaser, lot_id)
+
+
+async def test_too_few_compliant_bids_fail_the_lot(app: Litestar, settings: Settings) -> None:
+    _, lot_id, bidders = await opened_lot(app, settings)
+    experts = await committee_of(lot_id)
+    for expert in experts:
+        for name, who in bidders.items():
+            ok = name in {"A", "B"}
+            org = int(who.organisation_id or 0)
+            await services.record_verdict(expert, lot_id, org, "Q1", passed=True)
+            await services.record_verdict(
+                expert, lot_id, org, "C1", passed=ok, reason="" if ok else "未响应 not responsive"
+            )
+        outcome = await services.submit_verdicts(expert, lot_id)
+    assert outcome == "failed"
+    lot = await Lot.objects().where(Lot.id == lot_id).first()
+    assert lot is not None
+    assert (lot.status, lot.failure_reason) == ("failed", "TOO_FEW_VALID")
+    assert await Notice.exists().where((Notice.lot == lot_id) & (Notice.kind == "failure"))
+
+
+async def test_the_committee_has_five_or_more_experts_an_odd_number(
+    app: Litestar, settings: Settings
+) -> None:
+    _, lot_id, _ = await opened_lot(app, settings)
+    experts = [await actor(Role.EXPERT) for _ in range(4)]
+    members = [
+        services.Member(f"E{i}", int(e.user_id or 0), f"专家{i}") for i, e in enumerate(experts)
+    ]
+    with pytest.raises(ValidationError, match="odd number"):
+        await services.seat_committee(lot_id, members)
+    purchaser = await actor(Role.PURCHASER)
+    with pytest.raises(ValidationError, match="not active expert"):
+        await services.seat_committee(
+            lot_id, [*members, services.Member("X", int(purchaser.user_id or 0), "x")]
+        )
+    assert await CommitteeSeat.count() == 0
