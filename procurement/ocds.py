@@ -5,7 +5,14 @@ Each published project gives:
 - a **planning** release (the budget), dated at the project's creation;
 - a **tender** release on publication: the tender with its lots (lots extension), value,
   tender period, method and category, and the tender documents;
-- one **award** release per awarded lot: winner, amount and related lot, dated at the award.
+- one **award** release per awarded lot: winner, amount and related lot, dated at the award;
+- a **tenderUpdate** release at the opening time once a lot is opened: the tender again with
+  ``numberOfTenderers`` (single-lot projects) and ``bids.statistics`` per lot (bid
+  extension: measures ``bids`` and ``validBids``), counted by the package that holds the
+  bids through ``procurement.reports.register_bid_counts``; never before the opening, when
+  the number of bidders is secret (GPL-R Art. 39, TBL Art. 22);
+- one **contract** release per recorded contract (procurement.contracts), dated when it was
+  recorded, with its amount and signing date.
 
 The compiled record merges them (latest value wins; awards and parties merged by id).
 Amounts are yuan as JSON numbers, currency ``CNY``, converted from exact fen. Funds saved are
@@ -18,18 +25,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+from procurement.clock import CHINA
+from procurement.contract_tables import Contract
 from procurement.exceptions import NotFound
 from procurement.lifecycle import ProcurementMethod
+from procurement.reports import bid_counts_sql
 from procurement.tables import Lot, Organisation, Project, TenderDocument
 
 OCID_PREFIX = "ocds-zhaocai"
 VERSION = "1.1"
 LOTS_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extension/ocds_lots_extension/"
+    "v1.1.5/extension.json"
+)
+BID_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extension/ocds_bid_extension/"
     "v1.1.5/extension.json"
 )
 PUBLISHER = {"name": "Zhaocai 招采", "uri": "https://github.com/zhaocai"}
@@ -56,6 +70,8 @@ LOT_STATUS = {
     "failed": "unsuccessful",
     "cancelled": "cancelled",
 }
+#: Lots whose bids have been opened: only then may their number be published.
+OPENED_STATES = frozenset({"opened", "evaluating", "awarded", "failed"})
 
 
 def ocid(project_code: str) -> str:
@@ -101,8 +117,15 @@ def project_releases(
     documents: list[Mapping[str, Any]],
     suppliers: Mapping[int, Mapping[str, Any]],
     base_url: str = "",
+    *,
+    contracts: Mapping[int, Mapping[str, Any]] | None = None,
+    bid_counts: Mapping[int, tuple[int, int]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The planning, tender and award releases of one published project (pure)."""
+    """The planning, tender, bid, award and contract releases of one published project (pure).
+
+    ``contracts`` maps a lot id to its contract row; ``bid_counts`` a lot id to its
+    (bids, valid bids), or is None when no package counts bids.
+    """
     project_ocid = ocid(project["code"])
     buyer_party = party(buyer, ["buyer", "procuringEntity"])
     buyer_ref = {"id": buyer_party["id"], "name": buyer_party["name"]}
@@ -172,6 +195,33 @@ def project_releases(
     releases.append(
         release("tender", "tender", project["published_at"], parties=[buyer_party], tender=tender)
     )
+    opened = [lot for lot in lots if str(lot["status"]) in OPENED_STATES]
+    if bid_counts is not None and opened:
+        statistics = []
+        for lot in opened:
+            bids, valid = bid_counts.get(int(lot["id"]), (0, 0))
+            for measure, value in (("bids", bids), ("validBids", valid)):
+                statistics.append(
+                    {
+                        "id": f"{lot['id']}-{measure}",
+                        "measure": measure,
+                        "value": value,
+                        "relatedLot": str(lot["id"]),
+                    }
+                )
+        updated = dict(tender)
+        if len(lots) == 1:
+            updated["numberOfTenderers"] = bid_counts.get(int(lots[0]["id"]), (0, 0))[0]
+        releases.append(
+            release(
+                "bids",
+                "tenderUpdate",
+                project["opening_time"],
+                parties=[buyer_party],
+                tender=updated,
+                bids={"statistics": statistics},
+            )
+        )
     for lot in lots:
         if lot["status"] != "awarded" or lot["award_amount_fen"] is None:
             continue
@@ -201,6 +251,25 @@ def project_releases(
                 f"award-{lot['id']}", "award", lot["awarded_at"], parties=parties, awards=[award]
             )
         )
+        signed = (contracts or {}).get(int(lot["id"]))
+        if signed is not None:
+            contract = {
+                "id": f"{project['code']}-contract-{lot['id']}",
+                "awardID": award["id"],
+                "title": lot["title"],
+                "status": "active",
+                "value": amount(int(signed["amount_fen"])),
+                "dateSigned": stamp(datetime.combine(signed["signed_on"], time(), CHINA)),
+            }
+            releases.append(
+                release(
+                    f"contract-{lot['id']}",
+                    "contract",
+                    signed["recorded_at"],
+                    parties=parties,
+                    contracts=[contract],
+                )
+            )
     return releases
 
 
@@ -221,7 +290,7 @@ def compile_record(releases: list[dict[str, Any]]) -> dict[str, Any]:
     compiled: dict[str, Any] = {}
     for release in ordered:
         for key, value in release.items():
-            if key in {"parties", "awards"}:
+            if key in {"parties", "awards", "contracts"}:
                 compiled[key] = _merge_by_id(compiled.get(key, []), value)
             else:
                 compiled[key] = value
@@ -241,7 +310,7 @@ def package_meta(uri: str, published: datetime) -> dict[str, Any]:
         "version": VERSION,
         "publishedDate": stamp(published),
         "publisher": PUBLISHER,
-        "extensions": [LOTS_EXTENSION],
+        "extensions": [LOTS_EXTENSION, BID_EXTENSION],
     }
 
 
@@ -268,6 +337,12 @@ async def _releases_for(
             Organisation.id, Organisation.name, Organisation.credit_code
         ).where(Organisation.id.is_in(list(org_ids)))
     }
+    lot_ids = [int(lot["id"]) for lot in lots]
+    contracts = {
+        int(row["lot"]): row
+        for row in await Contract.select().where(Contract.lot.is_in(lot_ids or [0]))
+    }
+    counts = await _bid_counts(lot_ids)
     result = []
     for project in projects:
         result.append(
@@ -278,9 +353,27 @@ async def _releases_for(
                 [doc for doc in documents if doc["project"] == project["id"]],
                 orgs,
                 base_url,
+                contracts=contracts,
+                bid_counts=counts,
             )
         )
     return result
+
+
+async def _bid_counts(lot_ids: list[int]) -> dict[int, tuple[int, int]] | None:
+    """(bids, valid bids) of the lots from the registered source; None without one."""
+    source = bid_counts_sql()
+    if source is None:
+        return None
+    if not lot_ids:
+        return {}
+    marks = ", ".join("{}" for _ in lot_ids)
+    rows = await Lot.raw(
+        f"SELECT bc.lot_id AS lot_id, bc.bids AS bids, bc.valid_bids AS valid_bids "  # noqa: S608
+        f"FROM ({source}) bc WHERE bc.lot_id IN ({marks})",
+        *lot_ids,
+    )
+    return {int(r["lot_id"]): (int(r["bids"]), int(r["valid_bids"] or 0)) for r in rows}
 
 
 BULK_BATCH = 200

@@ -9,7 +9,7 @@ the full libcoveocds validation run against the published 1.1.5 schema.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import jsonschema
@@ -44,7 +44,9 @@ RELEASE = {
         "tag": {
             "type": "array",
             "minItems": 1,
-            "items": {"enum": ["planning", "tender", "award", "contract", "compiled"]},
+            "items": {
+                "enum": ["planning", "tender", "tenderUpdate", "award", "contract", "compiled"]
+            },
         },
         "initiationType": {"enum": ["tender"]},
         "buyer": ORG_REF,
@@ -103,6 +105,39 @@ RELEASE = {
                 "documents": {
                     "type": "array",
                     "items": {"type": "object", "required": ["id"]},
+                },
+                "numberOfTenderers": {"type": "integer", "minimum": 0},
+            },
+        },
+        "bids": {
+            "type": "object",
+            "properties": {
+                "statistics": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "measure", "value"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "measure": {"enum": ["bids", "validBids"]},
+                            "value": {"type": "number"},
+                            "relatedLot": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "contracts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "awardID"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "awardID": {"type": "string"},
+                    "status": {"enum": ["pending", "active", "cancelled", "terminated"]},
+                    "value": VALUE,
+                    "dateSigned": DATE,
                 },
             },
         },
@@ -198,8 +233,8 @@ async def test_a_project_is_a_valid_release_package_with_planning_tender_and_awa
     package = response.json()
     validate(package, RELEASE_PACKAGE)
     tags = [r["tag"][0] for r in package["releases"]]
-    assert tags == ["planning", "tender", "award"]
-    planning, tender, award = package["releases"]
+    assert tags == ["planning", "tender", "tenderUpdate", "award"]
+    planning, tender, _, award = package["releases"]
     assert planning["planning"]["budget"]["amount"] == {"amount": 1_550_000, "currency": "CNY"}
     assert tender["tender"]["mainProcurementCategory"] == "works"
     assert [lot["status"] for lot in tender["tender"]["lots"]] == ["complete", "unsuccessful"]
@@ -264,3 +299,81 @@ async def test_drafts_are_not_published_as_ocds_and_bad_ranges_are_refused(
     assert inverted.status_code == 400
     assert "inverted" in inverted.json()["detail"]
     assert (await client.get("/api/ocds/releases", params={"x": "1"})).status_code == 400
+
+
+async def test_the_contract_stage_and_the_bid_statistics_are_releases_of_their_own(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    from procurement.contract_tables import Contract
+    from tests.integration.test_reports import insert_bids
+
+    who = await owner("常熟市教育局")
+    supplier = await owner("苏州书香文具有限公司")
+    pid = await project(
+        who, category="goods", method="open_tender", published_at=NOVEMBER - timedelta(days=25)
+    )
+    lot_id = await lot(
+        pid, budget_fen=200_000_00, award_fen=175_800_00, supplier_id=supplier.organisation_id
+    )
+    await insert_bids(
+        lot_id,
+        [
+            ("submitted", "opened"),
+            ("submitted", "opened"),
+            ("submitted", "invalid"),
+            ("withdrawn", None),
+        ],
+    )
+    await Contract(
+        lot=lot_id,
+        supplier=supplier.organisation_id,
+        amount_fen=175_800_00,
+        signed_on=date(2026, 11, 20),
+        recorded_by=who.user_id,
+        recorded_at=NOVEMBER + timedelta(days=20, hours=3),
+    ).save()
+    package = (await client.get(f"/api/ocds/projects/{pid}")).json()
+    validate(package, RELEASE_PACKAGE)
+    assert [r["tag"][0] for r in package["releases"]] == [
+        "planning",
+        "tender",
+        "tenderUpdate",
+        "award",
+        "contract",
+    ]
+    releases = {r["tag"][0]: r for r in package["releases"]}
+    update = releases["tenderUpdate"]
+    assert update["tender"]["numberOfTenderers"] == 3
+    assert update["tender"]["lots"] == releases["tender"]["tender"]["lots"]
+    assert {s["measure"]: s["value"] for s in update["bids"]["statistics"]} == {
+        "bids": 3,
+        "validBids": 2,
+    }
+    assert {s["relatedLot"] for s in update["bids"]["statistics"]} == {str(lot_id)}
+    contract = releases["contract"]["contracts"][0]
+    assert contract["awardID"] == releases["award"]["awards"][0]["id"]
+    assert contract["value"] == {"amount": 175_800, "currency": "CNY"}
+    assert contract["dateSigned"] == "2026-11-20T00:00:00+08:00"
+    assert contract["status"] == "active"
+    assert any("ocds_bid_extension" in url for url in package["extensions"])
+    record = (await client.get(f"/api/ocds/records/{pid}")).json()
+    validate(record, RECORD_PACKAGE)
+    compiled = record["records"][0]["compiledRelease"]
+    assert compiled["contracts"] == [contract]
+    assert compiled["tender"]["numberOfTenderers"] == 3
+    assert compiled["bids"] == update["bids"]
+
+
+async def test_the_number_of_bids_stays_secret_until_the_opening(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    from tests.integration.test_reports import insert_bids
+
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    lot_id = await lot(pid, budget_fen=100_00, status="published")
+    await insert_bids(lot_id, [("submitted", None), ("submitted", None)])
+    package = (await client.get(f"/api/ocds/projects/{pid}")).json()
+    validate(package, RELEASE_PACKAGE)
+    assert [r["tag"][0] for r in package["releases"]] == ["planning", "tender"]
+    assert "numberOfTenderers" not in json.dumps(package)
