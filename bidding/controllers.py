@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Stream, Template
 
 from bidding import services
+from bidding.inquiry_controllers import ROUTE_HANDLERS as INQUIRY_ROUTES
 from bidding.receipts import public_key_pem
 from bidding.runtime import current
 from procurement.exceptions import ValidationError
@@ -300,6 +301,7 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
 
 add_lot_links(lot_links)
 ROUTE_HANDLERS = [
+    *INQUIRY_ROUTES,
     BiddingApiController,
     BiddingPagesController,
     BidderPagesController,

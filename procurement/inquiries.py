@@ -223,9 +223,16 @@ async def create_inquiry(
         ],
     )
     async with transaction(Inquiry._meta.db):
-        project_id = await create_project(
-            actor, project_draft, clock=clock, calendar=calendar, limits=limits
-        )
+        try:
+            project_id = await create_project(
+                actor, project_draft, clock=clock, calendar=calendar, limits=limits
+            )
+        except ValidationError as exc:
+            if exc.field not in {"bid_deadline", "documents_until", "opening_time"}:
+                raise
+            raise ValidationError(
+                f"quote deadline: {exc.message}", field="quote_deadline", code=exc.code
+            ) from exc
         lot = (await get_lot_of_project(project_id))[0]
         inquiry = Inquiry(
             project=project_id,

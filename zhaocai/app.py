@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
@@ -181,6 +181,8 @@ def create_app(
             version="0.1.0",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            # the API description is public, like the API it describes
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
         ),
         request_max_body_size=16 * 1024 * 1024,
         logging_config=LoggingConfig(
@@ -195,4 +197,7 @@ def higher_package_routes() -> list[Any]:
     handlers: list[Any] = []
     for package in (bidding, expert_pool, evaluation):
         handlers.extend(getattr(package, "ROUTE_HANDLERS", []))
+    from evaluation.inquiry_pages import ROUTE_HANDLERS as INQUIRY_ROUTES
+
+    handlers.extend(INQUIRY_ROUTES)
     return handlers

@@ -4,6 +4,7 @@ from procurement.controllers.admin import AdminController
 from procurement.controllers.api import PublicApiController, SessionApiController
 from procurement.controllers.auth import AuthController
 from procurement.controllers.contracts import ContractApiController, ContractController
+from procurement.controllers.inquiries import InquiryApiController, InquiryPagesController
 from procurement.controllers.portal import PortalController
 from procurement.controllers.purchaser import PurchaserController
 from procurement.controllers.reports import OcdsController, ReportsController
@@ -25,6 +26,8 @@ ROUTE_HANDLERS = [
     OcdsController,
     ContractController,
     ContractApiController,
+    InquiryPagesController,
+    InquiryApiController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]
