@@ -149,7 +149,7 @@ async def _invited_suppliers(draft: InquiryDraft, today: date) -> tuple[Invitati
         mode = InvitationMode(draft.invitation_mode)
     except ValueError as exc:
         raise ValidationError(
-            "choose how suppliers are invited: selected, framework or open",
+            "choose how suppliers are invited: selected, framework or open (请选择邀请方式)",
             field="invitation_mode",
         ) from exc
     registered = {int(r["id"]) for r in await category_suppliers()}
