@@ -185,6 +185,7 @@ async def contract_view(actor: Actor, lot_id: int) -> dict[str, Any]:
         "awarded_supplier_id": lot.awarded_supplier,
         "awarded_at": lot.awarded_at,
         "signing_due": due,
+        "signing_last_day": None if due is None else (due - timedelta(days=1)).date(),
         "contract": contract,
         "signed_in_time": (
             None

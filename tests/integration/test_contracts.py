@@ -175,6 +175,8 @@ async def test_the_purchaser_records_the_contract_on_its_page(
     page = await client.get(f"/purchaser/lots/{lot_id}/contract")
     assert page.status_code == 200
     assert 'id="record-contract"' in page.text
+    award_day = (SYSTEM_CLOCK.now() - timedelta(days=2)).astimezone(CHINA).date()
+    assert f'id="sign-by">{award_day + timedelta(days=30)}' in page.text
     url = f"/purchaser/lots/{lot_id}/contract"
     for form, status in (
         ({"amount": "abc", "signed_on": TODAY.isoformat()}, 400),
