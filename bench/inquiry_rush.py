@@ -1,0 +1,301 @@
+"""The last minute of a price inquiry: 500 invited suppliers quoting at once.
+
+--suppliers suppliers (default 500), all invited to one price inquiry (open to every
+registered supplier of goods), each send their one quote through the JSON API a supplier's
+own system uses (POST /api/inquiries/<id>/quote: lines, delivery, declarations; sealed on
+arrival on the platform-sealed lot, signed receipt back) at a random moment in the last
+--window seconds (default 60) before the deadline, over loopback to the app served by
+uvicorn (2 workers) on PostgreSQL and S3; another 5 % try just after the deadline. Goals:
+0 lost (every quote sent on time has a receipt and a stored submitted bid), every late one
+refused, p99 time to receipt < 1 s. Bounded in time. Last line: JSON with the keys bench,
+suppliers, lost, p99_receipt_s.
+
+The quote period is shrunk to seconds through ``TimeLimits`` (the legal 3 working days,
+MOF74 Art. 45, cannot be waited for).
+
+Usage: python bench/inquiry_rush.py [--suppliers 500] [--window 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bidding.tables import Bid  # noqa: E402
+from procurement.accounts import hash_password  # noqa: E402
+from procurement.db import bind_engine, engine_for  # noqa: E402
+from procurement.deadlines import TimeLimits  # noqa: E402
+from procurement.inquiries import InquiryDraft, ItemDraft, create_inquiry  # noqa: E402
+from procurement.roles import Role  # noqa: E402
+from procurement.settings import Settings  # noqa: E402
+from procurement.tables import Organisation, User  # noqa: E402
+from storage import open_object_store  # noqa: E402
+from tests.conftest import settings_env  # noqa: E402
+from tests.factories import PASSWORD, actor, credit_code  # noqa: E402
+from tests.services import Services, create_database, free_port  # noqa: E402
+from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
+
+SECONDS = TimeLimits(inquiry_working_days=0, deadline_on_working_day=False)
+
+
+async def prepare(bidders: int, deadline: datetime) -> tuple[int, int, list[tuple[str, int]]]:
+    """``bidders`` approved suppliers of goods with one login each, all invited to one inquiry."""
+    purchaser = await actor(Role.PURCHASER)
+    now = datetime.now(UTC)
+    password_hash = hash_password(PASSWORD)
+    orgs = [
+        Organisation(
+            name=f"供应商 {i}",
+            kind="supplier",
+            credit_code=credit_code(10_000 + i),
+            enterprise_size="small",
+            categories="goods",
+            status="approved",
+            created_at=now,
+        )
+        for i in range(bidders)
+    ]
+    await Organisation.insert(*orgs)
+    rows = (
+        await Organisation.select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == "supplier")
+        .order_by(Organisation.id)
+    )
+    await User.insert(
+        *[
+            User(
+                username=f"rush{i}",
+                password_hash=password_hash,
+                display_name=f"rush{i}",
+                role="bidder",
+                organisation=row["id"],
+                status="active",
+                created_at=now,
+            )
+            for i, row in enumerate(rows)
+        ]
+    )
+    inquiry_id = await create_inquiry(
+        purchaser,
+        InquiryDraft(
+            title="办公电脑询价",
+            items=[
+                ItemDraft(name="台式电脑", quantity="20", unit="台"),
+                ItemDraft(name="显示器", quantity="20", unit="台"),
+            ],
+            budget="200000",
+            delivery_place="采购中心",
+            delivery_time="15日内",
+            quote_deadline=deadline,
+            invitation_mode="open",
+        ),
+        limits=SECONDS,
+    )
+    from procurement.tables import Inquiry
+
+    inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
+    assert inquiry is not None
+    return (
+        inquiry_id,
+        int(inquiry.lot),
+        [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)],
+    )
+
+
+async def submitted_count(lot_id: int) -> int:
+    """Bids stored as submitted: what the opening will find."""
+    return int(await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted")))
+
+
+async def login(base: str, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=30)
+    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    await client.get("/api/session")
+    return client
+
+
+def quote_body(i: int) -> dict[str, Any]:
+    """One supplier's quote: both items at the requested quantity, prices differing by cents."""
+    return {
+        "lines": [
+            {"item": 1, "quantity": "20", "unit_price": f"{4000 + i / 100:.2f}"},
+            {"item": 2, "quantity": "20", "unit_price": "900.00"},
+        ],
+        "delivery_days": 15,
+        "declarations": "满足全部实质性要求",
+    }
+
+
+async def submit(client: httpx.AsyncClient, inquiry_id: int, i: int) -> tuple[str, float]:
+    """One quote request; returns ("receipt" | "refused" | "error: …", seconds)."""
+    headers = {"x-csrftoken": client.cookies.get("zc_csrf") or ""}
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            f"/api/inquiries/{inquiry_id}/quote", headers=headers, json=quote_body(i)
+        )
+        if response.status_code == 409:
+            return "refused", time.perf_counter() - started
+        if response.status_code >= 400:
+            return f"error: {response.status_code} {response.text[:150]}", 0.0
+        assert response.json()["receipt"]["bidder_id"] > 0
+        return "receipt", time.perf_counter() - started
+    except (httpx.HTTPError, AssertionError, KeyError) as exc:
+        return f"error: {exc}", time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--suppliers", type=int, default=500)
+    parser.add_argument("--window", type=float, default=60)
+    args = parser.parse_args()
+    services = Services()
+    server: subprocess.Popen[bytes] | None = None
+    work = Path(tempfile.mkdtemp(prefix="zhaocai-inquiry-rush-"))
+    try:
+        name = f"zhaocai_inquiry_rush_{uuid.uuid4().hex[:8]}"
+        settings = replace(
+            Settings.from_env({"ZHAOCAI_DATA_DIR": str(work)}),
+            database_url=create_database(services.ensure_postgres(), name),
+            storage_url=f"s3://k:s@{services.ensure_s3()}/{name.replace('_', '-')}?secure=false",
+            login_attempts_per_minute=1_000_000,
+        )
+        env = {**settings_env(settings), "ZHAOCAI_DATABASE_POOL_SIZE": "10"}
+        subprocess.run(
+            [sys.executable, "-m", "zhaocai", "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        bind_engine(engine_for(settings.database_url), all_tables())
+        configure_packages(settings, open_object_store(settings.storage_url))
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "zhaocai.asgi:app",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        setup_seconds = 30 + args.suppliers * 0.15
+        deadline = datetime.now(UTC) + timedelta(seconds=setup_seconds + args.window)
+        inquiry_id, lot_id, bidders = asyncio.run(prepare(args.suppliers, deadline))
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/hello", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        late_count = max(1, args.suppliers // 20)
+        results = asyncio.run(rush(base, inquiry_id, bidders, deadline, args.window, late_count))
+        stored = asyncio.run(submitted_count(lot_id))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        services.stop()
+    on_time = [r for r in results if not r["late"]]
+    late = [r for r in results if r["late"]]
+    receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")
+    errors = [r for r in results if r["outcome"].startswith("error")]
+    lost = len(
+        [r for r in on_time if r["outcome"] != "receipt" and r["started"] < r["deadline_epoch"] - 5]
+    ) + abs(stored - len(receipts))
+    late_accepted = len([r for r in late if r["outcome"] == "receipt"])
+    p99 = receipts[int(0.99 * (len(receipts) - 1))] if receipts else float("nan")
+    print(
+        f"suppliers {args.suppliers} in the last {args.window:.0f} s, "
+        f"{len(late)} after the deadline"
+    )
+    print(f"receipts {len(receipts)}, stored submitted quotes {stored}, errors {len(errors)}")
+    for error in errors[:3]:
+        print("  e.g.", error["outcome"][:200])
+    print(f"late quotes refused {len(late) - late_accepted} of {len(late)}")
+    median = receipts[len(receipts) // 2] if receipts else float("nan")
+    print(f"time to receipt: median {median:.3f} s, p99 {p99:.3f} s")
+    print(f"lost {lost} (goal 0), p99 {p99:.2f} s (goal < 1 s)")
+    print(
+        json.dumps(
+            {
+                "bench": "inquiry_rush",
+                "suppliers": args.suppliers,
+                "lost": lost,
+                "p99_receipt_s": round(p99, 3),
+                "late_accepted": late_accepted,
+            }
+        )
+    )
+
+
+async def rush(
+    base: str,
+    inquiry_id: int,
+    bidders: list[tuple[str, int]],
+    deadline: datetime,
+    window: float,
+    late_count: int,
+) -> list[dict[str, Any]]:
+    """Log everyone in, then fire each quote at its moment; returns one result each."""
+    limit = asyncio.Semaphore(50)
+
+    async def logged_in(username: str) -> httpx.AsyncClient:
+        async with limit:
+            return await login(base, username)
+
+    clients = await asyncio.gather(*(logged_in(u) for u, _ in bidders))
+    deadline_epoch = deadline.timestamp()
+    moments = [deadline_epoch - random.uniform(0.5, window) for _ in bidders]
+    for i in random.sample(range(len(bidders)), late_count):
+        moments[i] = deadline_epoch + random.uniform(0.05, 3)
+    if moments and min(moments) < time.time():
+        raise RuntimeError("setup took longer than planned; raise the setup allowance")
+
+    async def one(i: int) -> dict[str, Any]:
+        await asyncio.sleep(max(0.0, moments[i] - time.time()))
+        started = time.time()
+        outcome, seconds = await submit(clients[i], inquiry_id, i)
+        return {
+            "outcome": outcome,
+            "seconds": seconds,
+            "started": started,
+            "late": moments[i] >= deadline_epoch,
+            "deadline_epoch": deadline_epoch,
+        }
+
+    try:
+        return await asyncio.gather(*(one(i) for i in range(len(bidders))))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+if __name__ == "__main__":
+    main()
