@@ -326,8 +326,10 @@ async def request_draw(
         Decimal(lot.budget_fen) / 100,
         open_tender_threshold=OPEN_TENDER_THRESHOLD,
     )
-    if not timedelta(minutes=1) <= form.respond_within <= MAX_RESPOND_WITHIN:
-        raise ValidationError("experts answer within 1 minute to 7 days", field="respond_hours")
+    if not timedelta(seconds=1) <= form.respond_within <= MAX_RESPOND_WITHIN:
+        raise ValidationError(
+            "the time to answer is more than nothing and at most 7 days", field="respond_hours"
+        )
     bidder_ids = await bidders_of_lot(lot_id)
     now = clock.now()
     request = validate_draw_request(
