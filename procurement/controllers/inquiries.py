@@ -124,7 +124,12 @@ class InquiryPagesController(Controller):
     async def purchaser_list(self, request: Request[Any, Any, Any]) -> Template:
         """The unit's price inquiries."""
         rows = await inquiries_for(require_actor(request))
-        return render(request, "inquiry/list.html", {"inquiries": rows, "who": "purchaser"})
+        today = SYSTEM_CLOCK.now().astimezone(CHINA).date()
+        return render(
+            request,
+            "inquiry/list.html",
+            {"inquiries": rows, "who": "purchaser", "frameworks": await list_frameworks(on=today)},
+        )
 
     @get("/purchaser/inquiries/new", opt=PURCHASER, name="inquiry_new")
     async def new(self, request: Request[Any, Any, Any]) -> Template:

@@ -10,6 +10,7 @@ the lot by itself; the purchaser judges compliance and concludes: S2 wins at 172
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from datetime import date, timedelta
 
@@ -37,6 +38,7 @@ from procurement.lifecycle import ProcurementMethod
 from procurement.reports import ReportFilters, month_period, period_report
 from procurement.roles import Actor, Role
 from procurement.tables import (
+    AuditEntry,
     Inquiry,
     InquiryInvitation,
     Lot,
@@ -317,3 +319,26 @@ async def test_framework_suppliers_are_invited_in_a_quick_inquiry(app: Litestar)
         purchaser, rfq([], seconds=600, invitation_mode="open"), limits=SECONDS
     )
     assert await InquiryInvitation.count().where(InquiryInvitation.inquiry == opened) == 4
+
+
+async def test_equal_lowest_quotes_are_decided_by_a_recorded_draw(
+    app: Litestar, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    s = [await supplier(f"D{i}") for i in range(3)]
+    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=6), limits=SECONDS)
+    inquiry = await get_inquiry(inquiry_id)
+    for who, price in zip(s, ("86250", "86250", "87900"), strict=True):
+        await send(who, inquiry_id, quote(price))
+    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    for who in s:
+        await record_verdict(purchaser, inquiry_id, int(who.organisation_id or 0), compliant=True)
+    # RULES §7: no legal rule for equal lowest quotes and none in the notice: a random draw
+    outcome = await conclude_inquiry(purchaser, inquiry_id)
+    assert outcome.supplier_id in {s[0].organisation_id, s[1].organisation_id}
+    assert outcome.award_fen == 17_250_000
+    entry = await AuditEntry.objects().where(AuditEntry.action == "inquiry.concluded").first()
+    assert entry is not None
+    ranking = json.loads(entry.payload)["ranking"]
+    assert [r["drawn"] for r in ranking] == [True, True, False]
+    assert ranking[0]["supplier_id"] == outcome.supplier_id

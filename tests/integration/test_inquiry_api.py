@@ -231,3 +231,11 @@ async def test_admins_keep_framework_agreements_through_the_pages(
     assert "计算机协议供货" in page.text
     api = await client.get("/api/frameworks")
     assert api.json()[0]["suppliers"] == 3
+    framework_id = api.json()[0]["id"]
+    purchaser = await actor(Role.PURCHASER)
+    await as_user(client, purchaser)
+    listing = await client.get("/purchaser/inquiries")
+    assert f'/purchaser/inquiries/new?framework={framework_id}"' in listing.text
+    quick = await client.get(f"/purchaser/inquiries/new?framework={framework_id}")
+    assert f'<option value="{framework_id}" selected' in quick.text
+    assert 'value="framework" checked' in quick.text
