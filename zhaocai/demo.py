@@ -58,6 +58,7 @@ DEMO_LOGINS: dict[str, Any] = {
         ("bidder", "supplier3"),
         ("custodian", "custodian1"),
         ("supervisor", "supervisor"),
+        ("expert", "expert001"),
     ],
 }
 
@@ -281,6 +282,11 @@ async def load_demo_data(
             custodian, base64.b64encode(public_key_bytes(key.public_key())).decode()
         )
     await user("supervisor", Role.SUPERVISOR, "财政局监督科 Supervisor")
+    from expert_pool.demo import load_demo_pool
+
+    await load_demo_pool(
+        count=300, password=DEMO_PASSWORD, employers=[hospital_id, *supplier_ids], clock=demo_clock
+    )
     pending = Organisation(
         name="昆山新锐电子科技有限公司",
         name_en="Kunshan Xinrui Electronics Co., Ltd.",

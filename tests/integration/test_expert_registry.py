@@ -300,3 +300,21 @@ async def test_the_cli_imports_all_or_nothing_unless_valid_rows(
     accepted = run_cli(settings, "experts", "import", str(path), "--valid-rows")
     assert "imported 1 of 2 experts" in accepted.stdout
     assert await Expert.count() == 1
+
+
+async def test_the_demo_pool_holds_a_few_hundred_valid_experts_who_can_log_in(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    from expert_pool.demo import load_demo_pool
+    from expert_pool.experts import ExpertStatus
+
+    employer = await organisation(OrganisationKind.SUPPLIER, "演示供应商")
+    assert await load_demo_pool(count=300, password=PASSWORD, employers=[employer]) == 300
+    pool = await load_pool()  # every row passes the pure validation
+    assert len(pool) == 300
+    assert len({expert.identity_number for expert in pool}) == 300
+    assert {ExpertStatus.SUSPENDED, ExpertStatus.RETIRED} <= {expert.status for expert in pool}
+    assert sum(1 for expert in pool if employer in expert.current_employers) >= 5
+    assert len({code for expert in pool for code in expert.specialties}) >= 20
+    await login(client, "expert001")
+    assert (await client.get("/expert")).status_code == 200
