@@ -192,6 +192,8 @@ async def test_quotes_open_by_themselves_and_the_lowest_compliant_quote_wins(
     assert report.inquiries.events == 1
     assert report.inquiries.award_fen == 17_250_000
     assert report.inquiries.saved_fen == 2_750_000
+    # every supplier that quoted is told the result, the unsuccessful too (GPL Art. 40)
+    assert await Notification.count().where(Notification.kind == "inquiry.result") == 4
     with pytest.raises(Conflict, match="concluded"):
         await conclude_inquiry(purchaser, inquiry_id)
 
@@ -342,3 +344,20 @@ async def test_equal_lowest_quotes_are_decided_by_a_recorded_draw(
     ranking = json.loads(entry.payload)["ranking"]
     assert [r["drawn"] for r in ranking] == [True, True, False]
     assert ranking[0]["supplier_id"] == outcome.supplier_id
+
+
+async def test_the_sweep_opens_quotes_whose_deadline_task_never_ran(
+    app: Litestar, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    s = [await supplier(f"M{i}") for i in range(3)]
+    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=3600), limits=SECONDS)
+    inquiry = await get_inquiry(inquiry_id)
+    for who, price in zip(s, ("86250", "87900", "90600"), strict=True):
+        await send(who, inquiry_id, quote(price))
+    # the exact-time task is an hour away; move the deadline into the past behind its back
+    await Project.update({Project.bid_deadline: SYSTEM_CLOCK.now() - timedelta(seconds=1)}).where(
+        Project.id == inquiry.project
+    )
+    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert len(await opened_quotes(inquiry_id)) == 3
