@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from piccolo.engine.sqlite import SQLiteEngine
+
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
-from procurement.contracts import signing_due
+from procurement.contracts import SIGNING_DAYS, signing_due
 from procurement.notifications import notify_many
 from procurement.tables import Lot, Question, User
 
@@ -308,14 +310,19 @@ class DeadlineOutcome:
         return self.done_at is not None and self.done_at <= self.due
 
 
-OutcomeLoader = Callable[[WorkingDayCalendar, Scope], Awaitable[list[DeadlineOutcome]]]
-_outcome_loaders: list[OutcomeLoader] = []
+ShareLoader = Callable[[WorkingDayCalendar, Scope, datetime], Awaitable[tuple[int, int]]]
+"""``async (calendar, scope, now) -> (fell due, met)`` for one kind of deadline."""
+_share_loaders: list[ShareLoader] = []
 
 
-def register_outcome_loader(loader: OutcomeLoader) -> None:
-    """Add a source of past deadlines for the share met (idempotent); see register_loader."""
-    if loader not in _outcome_loaders:
-        _outcome_loaders.append(loader)
+def register_share_loader(loader: ShareLoader) -> None:
+    """Add a kind of deadline to the share met (idempotent); as :func:`register_loader`.
+
+    A higher package (expert confirmations, evaluations) registers one at start-up, next
+    to its dashboard loader, and its deadlines count in the statistics too.
+    """
+    if loader not in _share_loaders:
+        _share_loaders.append(loader)
 
 
 def deadlines_met(
@@ -332,11 +339,13 @@ def deadlines_met(
 async def deadline_share(
     calendar: WorkingDayCalendar, scope: Scope, now: datetime
 ) -> tuple[int, int]:
-    """(fell due, met) over every registered outcome loader."""
-    outcomes: list[DeadlineOutcome] = []
-    for loader in _outcome_loaders:
-        outcomes.extend(await loader(calendar, scope))
-    return deadlines_met(outcomes, scope, now)
+    """(fell due, met) summed over every registered kind of deadline."""
+    due = met = 0
+    for loader in _share_loaders:
+        kind_due, kind_met = await loader(calendar, scope, now)
+        due += kind_due
+        met += kind_met
+    return due, met
 
 
 def _project_filters(scope: Scope, alias: str = "p") -> tuple[str, list[Any]]:
@@ -353,10 +362,13 @@ def _project_filters(scope: Scope, alias: str = "p") -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in conditions), values
 
 
-async def question_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[DeadlineOutcome]:
+async def question_share(
+    calendar: WorkingDayCalendar, scope: Scope, now: datetime
+) -> tuple[int, int]:
     """Questions whose 3-working-day answer deadline falls in the scope (GPL-R Art. 52).
 
-    Asked at most 20 days before the window: 3 working days never span more than that,
+    Working days need the calendar, so the few questions of the window are folded in
+    Python; asked at most 20 days before the window, since 3 working days never span more,
     even across the Spring Festival week.
     """
     extra, values = _project_filters(scope)
@@ -370,7 +382,7 @@ async def question_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[
         scope.high,
         *values,
     )
-    return [
+    outcomes = [
         DeadlineOutcome(
             "question",
             end_of_working_day(calendar, as_aware(row["asked_at"]), ANSWER_WORKING_DAYS),
@@ -378,44 +390,50 @@ async def question_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[
         )
         for row in rows
     ]
+    return deadlines_met(outcomes, scope, now)
 
 
-async def contract_outcomes(calendar: WorkingDayCalendar, scope: Scope) -> list[DeadlineOutcome]:
-    """Awarded lots whose 30-day signing deadline falls in the scope (GPL Art. 46).
+def _last_signing_day(engine: Any) -> str:
+    """The 30th CST day after ``l.awarded_at`` as a date, the one engine-specific piece."""
+    if isinstance(engine, SQLiteEngine):
+        return f"date(l.awarded_at, '+8 hours', '+{SIGNING_DAYS} days')"
+    return f"(CAST(l.awarded_at AT TIME ZONE 'Asia/Shanghai' AS DATE) + {SIGNING_DAYS})"
 
-    Done by the end of the signing day (the contract records a date, not a time).
+
+async def contract_share(
+    calendar: WorkingDayCalendar, scope: Scope, now: datetime
+) -> tuple[int, int]:
+    """Awarded lots whose 30-day signing deadline falls in the scope (GPL Art. 46), by SQL.
+
+    The deadline is the end of the 30th CST day after the award, so it falls in [low, high)
+    exactly when the award falls in [low − 31 days, high − 31 days) (China has no daylight
+    saving), and it has passed by ``now`` when the award is before the start of the CST
+    day 30 days before today. Met: signed on or before that 30th day.
     """
     extra, values = _project_filters(scope)
+    today = now.astimezone(CHINA).date()
+    passed = datetime.combine(today - timedelta(days=SIGNING_DAYS), time(), CHINA)
+    window = timedelta(days=SIGNING_DAYS + 1)
     rows = await Lot.raw(
         f"""
-        SELECT l.awarded_at AS awarded_at, c.signed_on AS signed_on
+        SELECT COUNT(*) AS due,
+               COALESCE(SUM(CASE WHEN c.signed_on <= {_last_signing_day(Lot._meta.db)}
+                                 THEN 1 ELSE 0 END), 0) AS met
         FROM lot l JOIN project p ON p.id = l.project
              LEFT JOIN contract c ON c.lot = l.id
-        WHERE l.status = 'awarded' AND l.awarded_at >= {{}} AND l.awarded_at < {{}}{extra}
+        WHERE l.status = 'awarded' AND l.awarded_at >= {{}} AND l.awarded_at < {{}}
+              AND l.awarded_at < {{}}{extra}
         """,  # noqa: S608 - fixed fragments only; values are bound parameters
-        scope.low - timedelta(days=32),
-        scope.high,
+        scope.low - window,
+        scope.high - window,
+        passed,
         *values,
     )
-    outcomes = []
-    for row in rows:
-        signed = row["signed_on"]
-        if isinstance(signed, str):
-            signed = date.fromisoformat(signed)
-        outcomes.append(
-            DeadlineOutcome(
-                "contract_signing",
-                signing_due(as_aware(row["awarded_at"])),
-                None
-                if signed is None
-                else datetime.combine(signed + timedelta(days=1), time(), CHINA),
-            )
-        )
-    return outcomes
+    return int(rows[0]["due"]), int(rows[0]["met"])
 
 
-register_outcome_loader(question_outcomes)
-register_outcome_loader(contract_outcomes)
+register_share_loader(question_share)
+register_share_loader(contract_share)
 
 
 # --------------------------------------------------------------------------- overdue warnings

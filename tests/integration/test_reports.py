@@ -26,6 +26,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
+from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
 from procurement.db import bind_engine, engine_for
 from procurement.lifecycle import ProcurementMethod, ProjectCategory
@@ -670,6 +671,73 @@ async def test_the_share_of_deadlines_met_counts_the_deadlines_due_in_the_month(
     )
     assert other_unit.deadlines_due == 0
     assert other_unit.deadlines_met_share is None
+
+
+contract_strategy = st.tuples(
+    st.integers(min_value=-40 * 86400, max_value=35 * 86400),  # award, seconds after 1 Nov
+    st.one_of(st.none(), st.integers(min_value=0, max_value=40)),  # signed, days after award
+)
+
+
+async def check_contract_share_equals_python(
+    drawn: list[tuple[int, int | None]], now_days: int
+) -> None:
+    from procurement.contract_tables import Contract
+    from procurement.contracts import signing_due
+    from procurement.timeliness import Scope, contract_share
+
+    who = await owner()
+    pid = await project(who, category="goods", method="open_tender")
+    low, high = november().period.utc_bounds
+    now = NOVEMBER + timedelta(days=now_days, hours=7)
+    expected_due = expected_met = 0
+    for seconds, signed_after in drawn:
+        awarded = NOVEMBER + timedelta(seconds=seconds)
+        lot_id = await lot(pid, budget_fen=100, award_fen=90, at=awarded)
+        award_day = awarded.astimezone(CHINA).date()
+        if signed_after is not None:
+            await Contract(
+                lot=lot_id,
+                supplier=who.organisation_id,
+                amount_fen=90,
+                signed_on=award_day + timedelta(days=signed_after),
+                recorded_by=who.user_id,
+                recorded_at=awarded,
+            ).save()
+        due = signing_due(awarded)
+        if low <= due < high and due <= now:
+            expected_due += 1
+            expected_met += signed_after is not None and signed_after <= 30
+    scope = Scope(low, high)
+    assert await contract_share(WorkingDayCalendar({}), scope, now) == (expected_due, expected_met)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(contract_strategy, max_size=8), now_days=st.integers(0, 70))
+async def test_contract_deadlines_met_by_sql_equal_python_on_postgresql(
+    app: Litestar, drawn: list[tuple[int, int | None]], now_days: int
+) -> None:
+    await truncate_all()
+    await check_contract_share_equals_python(drawn, now_days)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=st.lists(contract_strategy, max_size=6), now_days=st.integers(0, 70))
+async def test_contract_deadlines_met_by_sql_equal_python_on_sqlite(
+    app: Litestar, sqlite_engine: Any, drawn: list[tuple[int, int | None]], now_days: int
+) -> None:
+    from procurement.contract_tables import Contract
+
+    postgres = Lot._meta.db
+    tables = all_tables()
+    bind_engine(sqlite_engine, tables)
+    try:
+        for table in (Contract, Lot, Project, User, Organisation):
+            await table.delete(force=True)
+        await check_contract_share_equals_python(drawn, now_days)
+    finally:
+        await Contract.delete(force=True)
+        bind_engine(postgres, tables)
 
 
 async def test_the_statistics_page_shows_valid_bids_and_deadlines_met(
