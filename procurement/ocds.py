@@ -10,7 +10,7 @@ Each published project gives:
   ``numberOfTenderers`` (single-lot projects) and ``bids.statistics`` per lot (bid
   extension: measures ``bids`` and ``validBids``), counted by the package that holds the
   bids through ``procurement.reports.register_bid_counts``; never before the opening, when
-  the number of bidders is secret (GPL-R Art. 39, TBL Art. 22);
+  the number of bidders is secret (TBL Art. 22; seed 004);
 - one **contract** release per recorded contract (procurement.contracts), dated when it was
   recorded, with its amount and signing date.
 
