@@ -27,7 +27,7 @@ async def _members(lot_id: int) -> list[dict[str, object]]:
         ExpertSeat.status,
         ExpertSeat.expert,
         ExpertSeat.expert.name.as_alias("name"),
-        ExpertSeat.expert.user.username.as_alias("username"),
+        ExpertSeat.expert.user.username.as_alias("username"),  # type: ignore[union-attr]  # two-level join
         ExpertSeat.expert.user.as_alias("user_id"),
     ).where((ExpertSeat.role == "member") & (ExpertSeat.draw.lot == lot_id))
     return sorted(rows, key=lambda r: int(str(r["id"])))
