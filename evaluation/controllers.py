@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -408,7 +409,11 @@ class WorkspacePagesController(Controller):
         try:
             await actions[what](actor, lot_id)
         except ZhaocaiError as exc:
+            if what == "sign":
+                return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
             return _back(lot_id, str(exc), "checklist")
+        if what == "sign":
+            return Redirect(f"/lots/{lot_id}/evaluation/report")
         return _back(lot_id, "", "checklist")
 
     @post("/expert/lots/{lot_id:int}/reviews/{review_id:int}", opt=EXPERT, name="expert_review")
@@ -429,7 +434,7 @@ class WorkspacePagesController(Controller):
                 explanation=form_text(data, "explanation"),
             )
         except ZhaocaiError as exc:
-            return Redirect(f"/lots/{lot_id}/evaluation/report?error={exc}")
+            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
         return Redirect(f"/lots/{lot_id}/evaluation/report")
 
     @get("/expert/lots/{lot_id:int}/files/{file_id:int}", opt=EXPERT, name="expert_document")
@@ -491,13 +496,11 @@ class WorkspacePagesController(Controller):
                 contract_amount=_amount(form_text(data, "contract_amount")),
             )
         except ZhaocaiError as exc:
-            return Redirect(f"/lots/{lot_id}/evaluation/report?error={exc}")
+            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
         return Redirect(f"/notices/{notice}")
 
 
 def _back(lot_id: int, error: str, anchor: str) -> Redirect:
-    from urllib.parse import quote
-
     query = f"?error={quote(error)}" if error else ""
     return Redirect(f"/expert/lots/{lot_id}{query}#{anchor}")
 

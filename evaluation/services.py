@@ -289,6 +289,34 @@ async def seat_committee(
     return ids
 
 
+async def seat_confirmed_committee(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> list[int]:
+    """Seat the committee the expert draw confirmed (expert_pool; ARCHITECTURE §4), leader first.
+
+    Raises what :func:`seat_committee` raises: a draw that confirmed too few members.
+    """
+    from expert_pool.services import confirmed_committee
+
+    members = await confirmed_committee(lot_id)
+    return await seat_committee(lot_id, members, clock=clock)
+
+
+async def on_committee_confirmed(*, lot_id: int, **_: Any) -> None:
+    """``expert_pool.committee_confirmed`` handler: seat the confirmed experts.
+
+    A committee that cannot be seated (too few, already at work) is recorded in the audit log
+    and left to the organiser, never rolling back the experts' confirmations.
+    """
+    try:
+        await seat_confirmed_committee(lot_id)
+    except (ValidationError, Conflict) as exc:
+        await audit.record(
+            "evaluation.committee_not_seated",
+            subject_type="lot",
+            subject_id=lot_id,
+            payload={"reason": str(exc)},
+        )
+
+
 async def committee(lot_id: int) -> list[dict[str, Any]]:
     """The seats of a lot's committee in seating order, with each member's progress."""
     return (

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from evaluation import services
+from expert_pool.services import COMMITTEE_CONFIRMED
 from procurement import events
 
 
 def subscribe() -> None:
-    """Register the handlers (idempotent): a tender lot is published only with its scheme."""
+    """Register the handlers (idempotent).
+
+    A tender lot is published only with its scheme; a confirmed draw seats the committee.
+    """
     events.subscribe(events.LOT_PUBLISHED, services.require_scheme_on_publication)
+    events.subscribe(COMMITTEE_CONFIRMED, services.on_committee_confirmed)
 
 
 __all__ = ["subscribe"]

@@ -385,3 +385,16 @@ async def test_the_committee_has_five_or_more_experts_an_odd_number(
             lot_id, [*members, services.Member("X", int(purchaser.user_id or 0), "x")]
         )
     assert await CommitteeSeat.count() == 0
+
+
+async def test_a_confirmed_draw_too_small_to_seat_is_audited_not_raised(
+    app: Litestar, settings: Settings
+) -> None:
+    from procurement.tables import AuditEntry
+
+    _, lot_id, _ = await opened_lot(app, settings)
+    with pytest.raises(ValidationError, match="at least 5"):
+        await services.seat_confirmed_committee(lot_id)  # no draw: nobody confirmed
+    await services.on_committee_confirmed(lot_id=lot_id, draw_id=1)
+    assert await AuditEntry.exists().where(AuditEntry.action == "evaluation.committee_not_seated")
+    assert await CommitteeSeat.count() == 0
