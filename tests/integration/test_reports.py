@@ -14,6 +14,8 @@ import csv
 import io
 import itertools
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -487,20 +489,30 @@ def sqlite_engine(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     return engine_for(f"sqlite:///{path}")
 
 
+@asynccontextmanager
+async def on_sqlite(engine: Any) -> AsyncIterator[None]:
+    """Every table bound to the SQLite file and emptied; bound to PostgreSQL again after."""
+    from bidding.tables import Bid, OpeningRecord
+    from procurement.contract_tables import Contract
+
+    postgres = Lot._meta.db
+    tables = all_tables()
+    bind_engine(engine, tables)
+    try:
+        for table in (Contract, OpeningRecord, Bid, Lot, Project, User, Organisation):
+            await table.delete(force=True)
+        yield
+    finally:
+        bind_engine(postgres, tables)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(drawn=st.lists(lot_strategy, max_size=10))
 async def test_sql_aggregation_equals_pure_python_on_sqlite(
     app: Litestar, sqlite_engine: Any, drawn: list[tuple[Any, ...]]
 ) -> None:
-    postgres = Lot._meta.db
-    tables = all_tables()
-    bind_engine(sqlite_engine, tables)
-    try:
-        for table in (Lot, Project, User, Organisation):
-            await table.delete(force=True)
+    async with on_sqlite(sqlite_engine):
         await check_sql_equals_python(drawn)
-    finally:
-        bind_engine(postgres, tables)
 
 
 # --------------------------------------------------------------------------- bid statistics
@@ -590,19 +602,8 @@ async def test_average_valid_bids_per_lot_by_sql_equals_python_on_postgresql(
 async def test_average_valid_bids_per_lot_by_sql_equals_python_on_sqlite(
     app: Litestar, sqlite_engine: Any, drawn: list[tuple[Any, ...]]
 ) -> None:
-    from bidding.tables import Bid, OpeningRecord
-
-    postgres = Lot._meta.db
-    tables = all_tables()
-    bind_engine(sqlite_engine, tables)
-    try:
-        for table in (OpeningRecord, Bid, Lot, Project, User, Organisation):
-            await table.delete(force=True)
+    async with on_sqlite(sqlite_engine):
         await check_bid_counts_equal_python(drawn)
-    finally:
-        for table in (OpeningRecord, Bid):
-            await table.delete(force=True)
-        bind_engine(postgres, tables)
 
 
 async def test_without_a_bid_count_source_the_average_is_unknown_not_zero(
@@ -726,18 +727,8 @@ async def test_contract_deadlines_met_by_sql_equal_python_on_postgresql(
 async def test_contract_deadlines_met_by_sql_equal_python_on_sqlite(
     app: Litestar, sqlite_engine: Any, drawn: list[tuple[int, int | None]], now_days: int
 ) -> None:
-    from procurement.contract_tables import Contract
-
-    postgres = Lot._meta.db
-    tables = all_tables()
-    bind_engine(sqlite_engine, tables)
-    try:
-        for table in (Contract, Lot, Project, User, Organisation):
-            await table.delete(force=True)
+    async with on_sqlite(sqlite_engine):
         await check_contract_share_equals_python(drawn, now_days)
-    finally:
-        await Contract.delete(force=True)
-        bind_engine(postgres, tables)
 
 
 async def test_the_statistics_page_shows_valid_bids_and_deadlines_met(
