@@ -2,7 +2,9 @@
 
 Rules: bids are encrypted before upload and nobody may open them before the deadline
 (ETM Art. 30-31); late bids are refused on the server clock (TBL Art. 28); a bidder may
-withdraw or replace its bid before the deadline and only the latest counts (TBL Art. 29);
+withdraw or replace its bid before the deadline and only the latest counts (TBL Art. 29),
+except on a price inquiry's lot, where only invited suppliers quote, once, and a quote is
+final (GPL Art. 40);
 every submission gets a receipt (ETM Art. 28); every bid received in time is opened and its
 bidder and price are read out (TBL Art. 36); fewer than 3 bids → no opening, and in
 government procurement fewer than 3 valid bids → failure (TBL Art. 28; GPL Art. 36).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from procurement import audit, notifications
@@ -45,6 +46,7 @@ from procurement.tables import (
     Inquiry,
     InquiryInvitation,
     InquiryItem,
+    Lot,
     Organisation,
     QuoteVerdict,
     User,
@@ -289,8 +291,6 @@ async def create_inquiry(
 
 async def get_lot_of_project(project_id: int) -> list[int]:
     """The ids of a project's lots in order (an inquiry has exactly one)."""
-    from procurement.tables import Lot
-
     rows = await Lot.select(Lot.id).where(Lot.project == project_id).order_by(Lot.number)
     return [int(r["id"]) for r in rows]
 
@@ -319,8 +319,6 @@ async def is_invited(inquiry_id: int, supplier_id: int | None) -> bool:
 
 async def items_of(inquiry_id: int) -> list[Item]:
     """The requested items in order."""
-    from decimal import Decimal
-
     rows = (
         await InquiryItem.objects()
         .where(InquiryItem.inquiry == inquiry_id)
