@@ -279,8 +279,8 @@ register_loader(contracts_due)
 
 
 def due_date(item: DeadlineItem) -> date:
-    """The CST calendar day an item falls due (for display)."""
-    return item.due.astimezone(CHINA).date()
+    """The last CST calendar day of an item: a due time of 24:00 belongs to the day before."""
+    return (item.due - timedelta(microseconds=1)).astimezone(CHINA).date()
 
 
 # --------------------------------------------------------------------------- deadlines met

@@ -51,6 +51,9 @@ def test_a_purchaser_records_a_contract_and_the_supervisor_sees_the_overdue_one(
     page.click("#record-contract")
     expect(page.locator("#contract")).to_contain_text("1,175,800.00")
     page.screenshot(path=screenshot_path("contract-recorded-zh"), full_page=True)
+    page.goto(f"{live_server}/purchaser/lots/{lot_id}/contract?lang=en")
+    expect(page.locator("#contract")).to_contain_text("Within the legal time")
+    page.screenshot(path=screenshot_path("contract-recorded-en"), full_page=True)
     page.context.clear_cookies()
 
     log_in(page, live_server, supervisor.username)

@@ -363,6 +363,10 @@ async def test_an_overdue_contract_warns_the_units_purchasers_and_the_supervisor
     assert links[purchaser.user_id] == f"/purchaser/lots/{late}/contract"
     assert links[supervisor.user_id] == "/reports/timeliness"
     assert all("签订采购合同" in row["title"] for row in sent)
+    last_day = (SYSTEM_CLOCK.now() - timedelta(days=40)).astimezone(CHINA).date() + timedelta(30)
+    first = await Notification.objects().where(Notification.kind == "overdue").first()
+    assert first is not None
+    assert f"已超过期限 {last_day}" in first.body
 
 
 async def test_the_celery_worker_warns_of_an_overdue_item_exactly_once(
