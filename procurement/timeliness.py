@@ -19,6 +19,10 @@ loader at start-up, without this module importing it::
         return [DeadlineItem(kind="expert_confirmation", ...) for ... in ...]
 
     register_loader(expert_confirmations)
+
+The same package can count its kind in the statistics' share of deadlines met with
+:func:`register_share_loader`. Overdue (red) items of every loader are warned about once per
+person by the periodic task ``procurement.warn_overdue`` (:func:`warn_overdue`).
 """
 
 from __future__ import annotations
