@@ -26,7 +26,9 @@ from procurement.tables import Organisation
 from procurement.web import (
     PUBLIC,
     Link,
+    Panel,
     add_lot_links,
+    add_workspace_panel,
     form_text,
     parse_int,
     render,
@@ -312,6 +314,7 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
 
 
 add_lot_links(lot_links)
+add_workspace_panel(Role.ADMIN.value, Panel("expert_pool/_admin_panel.html"))
 ROUTE_HANDLERS = [
     ExpertAdminController,
     ExpertSelfServiceController,

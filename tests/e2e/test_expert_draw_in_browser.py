@@ -5,12 +5,15 @@ replaced automatically, and ``zhaocai draw verify`` confirms the draw after the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, expect
 
 from expert_pool.tables import ExpertSeat
 from procurement.lifecycle import LotEvent
 from procurement.projects import transition_lot
+from procurement.roles import Role
 from procurement.settings import Settings
 from procurement.tables import Notification
 from tests.conftest import run_cli
@@ -108,3 +111,33 @@ async def _commitment(lot_id: int) -> str:
     row = await ExpertDraw.select(ExpertDraw.commitment).where(ExpertDraw.lot == lot_id).first()
     assert row is not None
     return str(row["commitment"])
+
+
+def test_an_administrator_imports_experts_and_reads_the_row_report(
+    browser: Browser, live_server: str, database: None, tmp_path: Path
+) -> None:
+    from tests.factories import actor
+    from tests.integration.test_expert_registry import csv_bytes, expert_fields
+
+    admin = run_async(actor(Role.ADMIN))
+    path = tmp_path / "experts.csv"
+    path.write_bytes(
+        csv_bytes([expert_fields(50), expert_fields(51, identity_number="110105194912310022")])
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, live_server, admin.username)
+    page.goto(f"{live_server}/admin/experts/import?lang=zh")
+    page.set_input_files("#file", str(path))
+    page.click("form[action='/admin/experts/import'] button[type=submit]")
+    expect(page.locator("#import-report")).to_contain_text("check character")
+    page.screenshot(path=screenshot_path("expert-import-refused-zh"), full_page=True)
+    page.set_input_files("#file", str(path))
+    page.check("input[name=valid_rows]")
+    page.click("form[action='/admin/experts/import'] button[type=submit]")
+    expect(page.locator("#import-report")).to_contain_text("1 / 2")
+    page.goto(f"{live_server}/admin/experts/?lang=zh")
+    expect(page.locator("table")).to_contain_text("专家50")
+    page.screenshot(path=screenshot_path("expert-registry-zh"), full_page=True)
+    page.click("a:has-text('专家50')")
+    expect(page.locator("#identity_number")).to_have_value(expert_fields(50)["identity_number"])
+    page.screenshot(path=screenshot_path("expert-edit-zh"), full_page=True)

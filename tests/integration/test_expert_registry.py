@@ -65,6 +65,7 @@ async def test_admin_registers_an_expert_who_logs_in_and_sees_a_masked_number(
     app: Litestar, client: AsyncTestClient[Litestar]
 ) -> None:
     await admin_client(client)
+    assert 'href="/admin/experts"' in (await client.get("/admin")).text
     fields = expert_fields(1)
     created = await client.post(
         "/admin/experts/",
