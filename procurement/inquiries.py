@@ -358,6 +358,8 @@ async def inquiry_view(actor: Actor, inquiry_id: int) -> dict[str, Any]:
         .order_by(InquiryInvitation.supplier)
     )
     verdicts = await QuoteVerdict.select().where(QuoteVerdict.inquiry == inquiry_id)
+    if actor.role is Role.BIDDER:  # a supplier learns only the verdict on its own quote
+        verdicts = [v for v in verdicts if v["supplier"] == actor.organisation_id]
     return {
         "id": inquiry_id,
         "project_id": project.id,

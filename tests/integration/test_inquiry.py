@@ -65,7 +65,7 @@ async def supplier(name: str) -> Actor:
     return who
 
 
-def rfq(suppliers: list[Actor], *, seconds: float = 8, **changes: object) -> InquiryDraft:
+def rfq(suppliers: list[Actor], *, seconds: float = 15, **changes: object) -> InquiryDraft:
     values: dict[str, object] = {
         "title": "服务器询价 Servers",
         "items": [
@@ -203,7 +203,7 @@ async def test_too_few_compliant_quotes_terminate_the_inquiry_and_the_choice_is_
 ) -> None:
     purchaser = await actor(Role.PURCHASER)
     s = [await supplier(f"T{i}") for i in range(3)]
-    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=6), limits=SECONDS)
+    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=12), limits=SECONDS)
     inquiry = await get_inquiry(inquiry_id)
     for who, price in zip(s, ("86250", "87900", "102500"), strict=True):
         await send(who, inquiry_id, quote(price))
@@ -328,7 +328,7 @@ async def test_equal_lowest_quotes_are_decided_by_a_recorded_draw(
 ) -> None:
     purchaser = await actor(Role.PURCHASER)
     s = [await supplier(f"D{i}") for i in range(3)]
-    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=6), limits=SECONDS)
+    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=12), limits=SECONDS)
     inquiry = await get_inquiry(inquiry_id)
     for who, price in zip(s, ("86250", "86250", "87900"), strict=True):
         await send(who, inquiry_id, quote(price))

@@ -51,7 +51,7 @@ async def test_suppliers_quote_through_the_api_and_the_purchaser_concludes(
 ) -> None:
     purchaser = await actor(Role.PURCHASER)
     s = [await supplier(f"A{i}") for i in range(4)]
-    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=10), limits=SECONDS)
+    inquiry_id = await create_inquiry(purchaser, rfq(s, seconds=25), limits=SECONDS)
     inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
     assert inquiry is not None
     prices = ["84000", "86250", "87900", "90600"]
@@ -144,6 +144,11 @@ async def test_suppliers_quote_through_the_api_and_the_purchaser_concludes(
     assert "改为竞争性谈判" in page.text
     notice = await Notice.objects().where(Notice.kind == "failure").first()
     assert notice is not None
+    await as_user(client, s[0])
+    seen = (await client.get(f"/api/inquiries/{inquiry_id}")).json()
+    assert [(v["supplier"], v["reason"]) for v in seen["verdicts"]] == [
+        (s[0].organisation_id, "30日交货")
+    ]
 
 
 async def test_the_rfq_form_refuses_bad_input_with_a_4xx_and_writes_nothing(
