@@ -282,7 +282,29 @@ class DrawController(Controller):
         context["specialties"] = SPECIALTIES
         context["done"] = request.query_params.get("done", "")
         context["mask"] = mask_identity_number
+        context["committee"] = []
+        context["ratings"] = []
+        if context["concluded"]:
+            context["committee"] = await services.confirmed_committee(lot_id)
+            context["ratings"] = await services.ratings_of_lot(lot_id)
+        context["rating_choices"] = [r.value for r in services.Rating]
         return render(request, "expert_pool/draw.html", context)
+
+    @post("/ratings", opt=DRAW_VIEWERS, name="expert_rate")
+    async def rate(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: FormData
+    ) -> Redirect:
+        """Rate a committee member's conduct after the evaluation (GPL-R Art. 63, 75)."""
+        expert_id = parse_int(form_text(data, "expert_id"), "expert_id", minimum=1)
+        await services.rate_expert(
+            require_actor(request),
+            lot_id,
+            expert_id,
+            form_text(data, "rating"),
+            violation=form_text(data, "violation") in {"1", "on", "yes"},
+            note=form_text(data, "note"),
+        )
+        return Redirect(f"/lots/{lot_id}/draw?done=rated")
 
     @post("/", opt=ORGANISER, name="expert_draw_request")
     async def draw(

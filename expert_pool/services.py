@@ -48,8 +48,9 @@ from expert_pool.eligibility import (
     PoolIndex,
     screen_pool,
 )
+from expert_pool.experts import ExpertStatus
 from expert_pool.registry import load_pool
-from expert_pool.tables import Expert, ExpertDraw, ExpertSeat
+from expert_pool.tables import Expert, ExpertDraw, ExpertRating, ExpertSeat
 from procurement import audit, events, notifications
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
@@ -1040,3 +1041,135 @@ async def lot_draw_status(lot_id: int) -> str:
     """The standing draw's status for lot rows, or an empty string (no names, any viewer)."""
     draw = await current_draw(lot_id)
     return "" if draw is None else str(draw.status)
+
+
+# --- ratings after evaluation -------------------------------------------------------------
+
+
+class Rating(StrEnum):
+    """How an expert conducted the evaluation of one lot."""
+
+    GOOD = "good"
+    ADEQUATE = "adequate"
+    POOR = "poor"
+
+
+POOR_RATINGS_TO_SUSPEND = 3
+"""Poor ratings within :data:`POOR_RATING_WINDOW` that suspend an expert (practice)."""
+POOR_RATING_WINDOW = timedelta(days=365)
+
+
+async def rate_expert(
+    actor: Actor,
+    lot_id: int,
+    expert_id: int,
+    rating: str,
+    *,
+    violation: bool = False,
+    note: str = "",
+    clock: Clock = SYSTEM_CLOCK,
+) -> bool:
+    """Rate a confirmed member's conduct once the lot has concluded; return whether suspended.
+
+    A violation (GPL-R Art. 75: not evaluating independently, leaking, not recusing) or the
+    third poor rating within a year suspends the expert at once; the ratings stay on record
+    (GPL-R Art. 63: bad conduct is recorded).
+
+    Raises:
+        NotFound: the lot is not the caller's to rate, or the expert did not sit on it.
+        Conflict: the lot has not concluded, or the caller already rated this expert here.
+        ValidationError: an unknown rating, or a poor rating or violation without a note.
+    """
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    if actor.role is not Role.SUPERVISOR and not _may_organise(actor, project):
+        raise NotFound(f"no lot with id {lot_id} (标段不存在)")
+    if LotStatus(lot.status) not in FINAL_STATES:
+        raise Conflict("experts are rated after the evaluation, once the lot has concluded")
+    try:
+        value = Rating(rating)
+    except ValueError:
+        raise ValidationError("rating must be good, adequate or poor", field="rating") from None
+    note = note.strip()[:1000]
+    if (value is Rating.POOR or violation) and not note:
+        raise ValidationError("say what happened: a poor rating or a violation needs a note")
+    sat = await ExpertSeat.exists().where(
+        (ExpertSeat.expert == expert_id)
+        & (ExpertSeat.status == SeatStatus.CONFIRMED)
+        & (ExpertSeat.draw.lot == lot_id)
+    )
+    if not sat:
+        raise NotFound(f"expert {expert_id} did not sit on this lot's committee")
+    now = clock.now()
+    async with transaction(ExpertRating._meta.db):
+        if await ExpertRating.exists().where(
+            (ExpertRating.expert == expert_id)
+            & (ExpertRating.lot == lot_id)
+            & (ExpertRating.rated_by == actor.user_id)
+        ):
+            raise Conflict("you have already rated this expert for this lot")
+        await ExpertRating(
+            expert=expert_id,
+            lot=lot_id,
+            rated_by=actor.user_id,
+            rating=value,
+            violation=violation,
+            note=note,
+            rated_at=now,
+        ).save()
+        await audit.record(
+            "expert.rated",
+            actor=actor,
+            subject_type="expert",
+            subject_id=expert_id,
+            payload={"lot": lot_id, "rating": value.value, "violation": violation},
+            clock=clock,
+        )
+        poor = await ExpertRating.count().where(
+            (ExpertRating.expert == expert_id)
+            & (ExpertRating.rating == Rating.POOR)
+            & (ExpertRating.rated_at >= now - POOR_RATING_WINDOW)
+        )
+        if not violation and poor < POOR_RATINGS_TO_SUSPEND:
+            return False
+        row = await Expert.select(Expert.status).where(Expert.id == expert_id).first()
+        if row is None or row["status"] != ExpertStatus.ACTIVE:
+            return False
+        reason = (
+            f"violation recorded on lot {lot_id}: {note}"
+            if violation
+            else f"{poor} poor ratings within a year"
+        )
+        await Expert.update(
+            {
+                Expert.status: ExpertStatus.SUSPENDED,
+                Expert.status_reason: reason[:300],
+                Expert.updated_at: now,
+            }
+        ).where(Expert.id == expert_id)
+        await audit.record(
+            "expert.status",
+            actor=actor,
+            subject_type="expert",
+            subject_id=expert_id,
+            payload={"from": "active", "to": "suspended", "reason": reason[:300]},
+            clock=clock,
+        )
+    return True
+
+
+async def ratings_of_lot(lot_id: int) -> list[dict[str, Any]]:
+    """Ratings given for a lot's experts, for the draw page."""
+    return list(
+        await ExpertRating.select(
+            ExpertRating.expert,
+            ExpertRating.rating,
+            ExpertRating.violation,
+            ExpertRating.note,
+            ExpertRating.rated_at,
+            ExpertRating.rated_by,
+            ExpertRating.rated_by.display_name.as_alias("rater"),
+        )
+        .where(ExpertRating.lot == lot_id)
+        .order_by(ExpertRating.id)
+    )

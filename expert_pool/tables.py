@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from piccolo.columns import (
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -140,3 +141,21 @@ class ExpertSeat(Table, tablename="expert_seat"):
     token_used_at = Timestamptz(null=True, default=None)
     decline_order = Integer(null=True, default=None)
     replaced_at = Timestamptz(null=True, default=None)
+
+
+class ExpertRating(Table, tablename="expert_rating"):
+    """The purchaser's or supervisor's rating of an expert's conduct on one lot (GPL-R Art. 63).
+
+    Kept for good, also when it leads to a suspension, so the record of bad conduct remains.
+    """
+
+    if TYPE_CHECKING:
+        id: Any
+
+    expert = ForeignKey(references=Expert, index=True)
+    lot = ForeignKey(references=Lot, index=True)
+    rated_by = ForeignKey(references=User)
+    rating = Varchar(length=20)
+    violation = Boolean(default=False)
+    note = Text(default="")
+    rated_at = Timestamptz()

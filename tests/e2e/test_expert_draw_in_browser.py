@@ -100,6 +100,8 @@ def test_a_supervisor_watches_a_draw_with_a_confirmation_and_a_replacement(
     run_async(transition_lot(s.lot_id, LotEvent.CANCEL))
     supervisor.reload()
     expect(supervisor.locator("code.seed")).to_be_visible()
+    expect(supervisor.locator("#ratings form.rating-form")).to_have_count(1)
+    supervisor.screenshot(path=screenshot_path("expert-draw-revealed-zh"), full_page=True)
     verified = run_cli(settings, "draw", "verify", "--lot", str(s.lot_id))
     assert "VERIFIED" in verified.stdout
     assert "same order" in verified.stdout

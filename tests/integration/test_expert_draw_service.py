@@ -28,12 +28,13 @@ from expert_pool.tables import (
     ExpertConflict,
     ExpertDraw,
     ExpertEmployment,
+    ExpertRating,
     ExpertSeat,
     ExpertUnavailableDate,
 )
 from procurement import events
 from procurement.clock import SYSTEM_CLOCK
-from procurement.exceptions import Conflict, Forbidden, ValidationError
+from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import LotEvent
 from procurement.projects import transition_lot
 from procurement.roles import Actor, Role
@@ -484,3 +485,65 @@ async def test_the_draw_form_refuses_bad_fields_with_clear_messages(
     )
     assert ok.status_code in {302, 303}, ok.text
     assert await ExpertDraw.count() == 1
+
+
+async def test_ratings_after_the_evaluation_suspend_for_a_violation_or_three_poor_ones(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    s = await scene(7)
+    draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 1))
+    sitting = await members(draw_id)
+    for seat in sitting:
+        user = await s.user_of(int(seat["expert"]))
+        await services.answer_as_expert(
+            Actor(user_id=user, username="x", role=Role.EXPERT), int(seat["id"]), accept=True
+        )
+    cheat, sloppy, fine = (int(seat["expert"]) for seat in sitting[:3])
+    with pytest.raises(Conflict, match="concluded"):
+        await services.rate_expert(s.supervisor, s.lot_id, fine, "good")
+    await transition_lot(s.lot_id, LotEvent.CANCEL)
+
+    with pytest.raises(ValidationError, match="note"):
+        await services.rate_expert(s.purchaser, s.lot_id, sloppy, "poor")
+    with pytest.raises(ValidationError, match="good, adequate or poor"):
+        await services.rate_expert(s.purchaser, s.lot_id, sloppy, "awful")
+    outsider = next(e for e in s.experts if e not in {int(r["expert"]) for r in sitting})
+    with pytest.raises(NotFound):
+        await services.rate_expert(s.supervisor, s.lot_id, outsider, "good")
+    with pytest.raises(NotFound):
+        await services.rate_expert(await actor(Role.PURCHASER), s.lot_id, fine, "good")
+
+    assert await services.rate_expert(
+        s.supervisor, s.lot_id, cheat, "poor", violation=True, note="向投标人透露评审情况"
+    )
+    cheat_row = await Expert.objects().where(Expert.id == cheat).first()
+    assert cheat_row is not None
+    assert cheat_row.status == "suspended"
+    assert "violation" in cheat_row.status_reason
+
+    raters = [s.purchaser, s.supervisor, await actor(Role.SUPERVISOR)]
+    outcomes = [
+        await services.rate_expert(rater, s.lot_id, sloppy, "poor", note="未按评分标准打分")
+        for rater in raters
+    ]
+    assert outcomes == [False, False, True]
+    with pytest.raises(Conflict, match="already rated"):
+        await services.rate_expert(s.purchaser, s.lot_id, sloppy, "poor", note="again")
+    assert await ExpertRating.count() == 4  # the record is kept
+
+    await login(client, s.supervisor.username)
+    page = await client.get(f"/lots/{s.lot_id}/draw")
+    assert "向投标人透露评审情况" in page.text
+    rated = await client.post(
+        f"/lots/{s.lot_id}/draw/ratings",
+        data={"expert_id": str(fine), "rating": "good", **csrf(client)},
+        follow_redirects=False,
+    )
+    assert rated.status_code in {302, 303}
+    bad = await client.post(
+        f"/lots/{s.lot_id}/draw/ratings", data={"expert_id": "x", "rating": "good", **csrf(client)}
+    )
+    assert bad.status_code == 400
+    fine_row = await Expert.objects().where(Expert.id == fine).first()
+    assert fine_row is not None
+    assert fine_row.status == "active"
