@@ -52,7 +52,7 @@ from expert_pool.experts import ExpertStatus
 from expert_pool.registry import load_pool
 from expert_pool.tables import Expert, ExpertDraw, ExpertRating, ExpertSeat
 from procurement import audit, events, notifications
-from procurement.clock import SYSTEM_CLOCK, Clock
+from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.db import transaction
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import FINAL_STATES, LotStatus, ProcurementMethod
@@ -280,7 +280,8 @@ async def _call(
         kind=NOTIFICATION_KIND,
         title="You are drawn as an evaluation expert (您被抽取为评审专家)",
         body=(
-            f"Please confirm or decline by {respond_by.isoformat(timespec='minutes')}. "
+            "Please confirm or decline by "
+            f"{respond_by.astimezone(CHINA):%Y-%m-%d %H:%M} (China Standard Time). "
             "Keep this confidential until the evaluation ends (GPL-R Art. 40)."
         ),
         link=f"/experts/answer/{seat_id}?token={token}",
@@ -331,8 +332,14 @@ async def request_draw(
         raise ValidationError(
             "the time to answer is more than nothing and at most 7 days", field="respond_hours"
         )
-    bidder_ids = await bidders_of_lot(lot_id)
     now = clock.now()
+    if form.evaluation_date < now.astimezone(CHINA).date():
+        raise ValidationError(
+            f"the evaluation date {form.evaluation_date.isoformat()} has passed; experts are "
+            "drawn for an evaluation still to come",
+            field="evaluation_date",
+        )
+    bidder_ids = await bidders_of_lot(lot_id)
     request = validate_draw_request(
         DrawRequest(
             quotas=form.quotas,

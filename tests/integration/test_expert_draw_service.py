@@ -219,6 +219,10 @@ async def test_bad_requests_are_refused_and_leave_nothing(app: Litestar) -> None
         await services.request_draw(s.purchaser, s.lot_id, form(5, representatives=1))
     with pytest.raises(Forbidden):
         await services.request_draw(s.bidder, s.lot_id, form(5))
+    with pytest.raises(ValidationError, match="has passed"):
+        await services.request_draw(
+            s.purchaser, s.lot_id, form(5, evaluation_date=date(2020, 1, 1))
+        )
     await Project.update({Project.bid_deadline: SYSTEM_CLOCK.now() + timedelta(days=1)}).where(
         Project.id == (await Lot.select(Lot.project).where(Lot.id == s.lot_id))[0]["project"]
     )
