@@ -38,7 +38,7 @@ from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
 from procurement.contracts import SIGNING_DAYS, signing_due
 from procurement.notifications import notify_many
-from procurement.tables import Lot, Question, User
+from procurement.tables import Lot, Notification, Question, User
 
 ANSWER_WORKING_DAYS = 3  # GPL-R Art. 52: answer within 3 working days
 AWARD_CONFIRMATION_WORKING_DAYS = 5  # GPL-R Art. 43: confirm within 5 working days
@@ -451,6 +451,8 @@ async def warn_overdue(calendar: WorkingDayCalendar, now: datetime) -> int:
     Seed 001's supervision system raises a warning when a case turns red; the sweep runs
     every few seconds, so each recipient's notification carries the dedupe key
     ``overdue:<item>:<user>`` and later runs add nothing (ARCHITECTURE §2: idempotent).
+    Keys already sent are read in batches first, so a sweep over many long-overdue items
+    writes nothing and asks the database a few questions, not one per item and person.
     Returns how many notifications were queued.
     """
     red = [
@@ -469,7 +471,15 @@ async def warn_overdue(calendar: WorkingDayCalendar, now: datetime) -> int:
         & User.organisation.is_in(list({item.unit_id for item in red}))
     ):
         purchasers.setdefault(int(row["organisation"]), []).append(int(row["id"]))
-    sent = 0
+    recipients = {item.identity: (purchasers.get(item.unit_id, []), supervisors) for item in red}
+    wanted = [
+        f"overdue:{identity}:{user}"
+        for identity, groups in recipients.items()
+        for group in groups
+        for user in group
+    ]
+    sent_keys = await _existing_keys(wanted)
+    queued = 0
     for item in red:
         title = f"逾期提醒：{item.label_zh} · {item.subject} (Overdue: {item.label_en})"
         body = (
@@ -477,20 +487,28 @@ async def warn_overdue(calendar: WorkingDayCalendar, now: datetime) -> int:
             f"{item.unit_name}: “{item.label_en}” was due on {due_date(item)} ({item.rule})."
         )
         prefix = f"overdue:{item.identity}"
-        sent += await notify_many(
-            purchasers.get(item.unit_id, []),
-            kind=OVERDUE_KIND,
-            title=title,
-            body=body,
-            link=item.link,
-            dedupe_prefix=prefix,
+        unit_users, supervisor_users = recipients[item.identity]
+        for users, link in ((unit_users, item.link), (supervisor_users, "/reports/timeliness")):
+            missing = [u for u in users if f"{prefix}:{u}" not in sent_keys]
+            if missing:
+                queued += await notify_many(
+                    missing,
+                    kind=OVERDUE_KIND,
+                    title=title,
+                    body=body,
+                    link=link,
+                    dedupe_prefix=prefix,
+                )
+    return queued
+
+
+async def _existing_keys(keys: list[str], batch: int = 1000) -> set[str]:
+    """Which of ``keys`` are already dedupe keys of notifications."""
+    found: set[str] = set()
+    for start in range(0, len(keys), batch):
+        chunk = keys[start : start + batch]
+        rows = await Notification.select(Notification.dedupe_key).where(
+            Notification.dedupe_key.is_in(chunk)
         )
-        sent += await notify_many(
-            supervisors,
-            kind=OVERDUE_KIND,
-            title=title,
-            body=body,
-            link="/reports/timeliness",
-            dedupe_prefix=prefix,
-        )
-    return sent
+        found.update(str(row["dedupe_key"]) for row in rows)
+    return found
