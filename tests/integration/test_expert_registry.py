@@ -7,14 +7,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import Workbook
 
 from expert_pool.identity import identity_check_char, mask_identity_number
-from expert_pool.registry import IMPORT_COLUMNS, load_pool
+from expert_pool.registry import IMPORT_COLUMNS, load_pool, parse_expert_fields, read_import_file
+from expert_pool.services import parse_draw_form
 from expert_pool.tables import Expert, ExpertConflict, ExpertUnavailableDate
 from procurement.clock import SYSTEM_CLOCK
+from procurement.exceptions import ValidationError
 from procurement.roles import OrganisationKind, Role
 from procurement.settings import Settings
 from procurement.tables import AuditEntry, User
@@ -319,3 +324,75 @@ async def test_the_demo_pool_holds_a_few_hundred_valid_experts_who_can_log_in(
     assert len({code for expert in pool for code in expert.specialties}) >= 20
     await login(client, "expert001")
     assert (await client.get("/expert")).status_code == 200
+
+
+# --- pure parsing: anything from outside gets a clear refusal, never a crash ----------------
+
+_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(content=st.binary(max_size=400), name=st.sampled_from(["a.csv", "a.xlsx", "a.txt"]))
+def test_any_uploaded_bytes_are_rows_or_a_clear_refusal(content: bytes, name: str) -> None:
+    try:
+        rows = read_import_file(name, content)
+    except ValidationError as error:
+        refused: str | None = error.field
+    else:
+        refused = None
+        assert all(set(row) <= set(IMPORT_COLUMNS) for row in rows)
+    assert refused in {None, "file"}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from(IMPORT_COLUMNS), _TEXT, max_size=13))
+def test_any_row_is_an_expert_or_a_clear_refusal(fields: dict[str, str]) -> None:
+    try:
+        data = parse_expert_fields(fields, organisations_by_code={})
+    except ValidationError as error:
+        message = str(error)
+    else:
+        message = "accepted"
+        assert len(data.identity_number) == 18
+        assert data.specialties
+    assert message
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "quota_specialty",
+                "quota_count",
+                "reserves",
+                "evaluation_date",
+                "mode",
+                "representatives",
+                "respond_hours",
+                "reason",
+            ]
+        ),
+        st.one_of(_TEXT, st.lists(_TEXT, max_size=3)),
+        max_size=8,
+    )
+)
+def test_any_draw_form_is_a_request_or_a_clear_refusal(fields: dict[str, object]) -> None:
+    try:
+        form = parse_draw_form(fields)
+    except ValidationError as error:
+        message = str(error)
+    else:
+        message = "accepted"
+        assert form.quotas
+        assert 0 <= form.reserves <= 10
+    assert message
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(serials=st.lists(st.integers(0, 999), min_size=1, max_size=8, unique=True))
+def test_valid_rows_survive_a_csv_round_trip(serials: list[int]) -> None:
+    rows = read_import_file("experts.csv", csv_bytes([expert_fields(n) for n in serials]))
+    parsed = [parse_expert_fields(row, organisations_by_code={}) for row in rows]
+    assert [p.identity_number for p in parsed] == [identity(n) for n in serials]
+    assert all(p.specialties == ("A0101", "B01") for p in parsed)
