@@ -141,6 +141,13 @@ async def members(draw_id: int) -> list[dict[str, Any]]:
     return [s for s in await seats(draw_id) if s["role"] == "member"]
 
 
+async def answer(s: Scene, seat: dict[str, Any], *, accept: bool) -> str:
+    """The seat's expert answers on their own page."""
+    user = await s.user_of(int(seat["expert"]))
+    expert = Actor(user_id=user, username="expert", role=Role.EXPERT)
+    return await services.answer_as_expert(expert, int(seat["id"]), accept=accept)
+
+
 async def test_the_commitment_is_logged_before_the_draw_and_avoidance_holds(app: Litestar) -> None:
     s = await scene(12)
     # ties that must keep experts out: bidder employee, purchaser ex-employee within 3 years,
@@ -335,10 +342,7 @@ async def test_one_time_links_confirm_once_and_declines_call_the_next_rank(
     assert replaced.replaced_at is not None
     assert expert_user != await s.user_of(int(reserve["expert"]))
     for seat in (third, fourth, fifth, reserve):
-        user = await s.user_of(int(seat["expert"]))
-        await services.answer_as_expert(
-            Actor(user_id=user, username="x", role=Role.EXPERT), int(seat["id"]), accept=True
-        )
+        await answer(s, seat, accept=True)
     assert confirmed_events == [s.lot_id]
     committee = await services.confirmed_committee(s.lot_id)
     assert [m.expert_id for m in committee] == [
@@ -378,10 +382,7 @@ async def test_when_the_pool_runs_out_the_lot_is_flagged_and_people_are_told(
     s = await scene(5)
     draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 0))
     seat = (await members(draw_id))[0]
-    user = await s.user_of(int(seat["expert"]))
-    await services.answer_as_expert(
-        Actor(user_id=user, username="x", role=Role.EXPERT), int(seat["id"]), accept=False
-    )
+    await answer(s, seat, accept=False)
     draw = await ExpertDraw.objects().where(ExpertDraw.id == draw_id).first()
     assert draw is not None
     assert draw.status == "exhausted"
@@ -405,10 +406,7 @@ async def test_a_silent_expert_times_out_and_the_worker_calls_the_next_rank(
     )
     first = (await members(draw_id))[0]
     for seat in (await members(draw_id))[1:]:
-        user = await s.user_of(int(seat["expert"]))
-        await services.answer_as_expert(
-            Actor(user_id=user, username="x", role=Role.EXPERT), int(seat["id"]), accept=True
-        )
+        await answer(s, seat, accept=True)
     row: ExpertSeat | None = None
     for _ in range(120):
         row = await ExpertSeat.objects().where(ExpertSeat.id == first["id"]).first()
@@ -432,10 +430,7 @@ async def test_the_seed_is_revealed_when_the_lot_concludes_and_the_cli_verifies(
     s = await scene(7)
     draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 1))
     first = (await members(draw_id))[0]
-    user = await s.user_of(int(first["expert"]))
-    await services.answer_as_expert(
-        Actor(user_id=user, username="x", role=Role.EXPERT), int(first["id"]), accept=False
-    )
+    await answer(s, first, accept=False)
     early = run_cli(settings, "draw", "verify", "--lot", str(s.lot_id), check=False)
     assert early.returncode != 0
     assert "revealed when the lot concludes" in early.stderr
@@ -498,10 +493,7 @@ async def test_ratings_after_the_evaluation_suspend_for_a_violation_or_three_poo
     draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 1))
     sitting = await members(draw_id)
     for seat in sitting:
-        user = await s.user_of(int(seat["expert"]))
-        await services.answer_as_expert(
-            Actor(user_id=user, username="x", role=Role.EXPERT), int(seat["id"]), accept=True
-        )
+        await answer(s, seat, accept=True)
     cheat, sloppy, fine = (int(seat["expert"]) for seat in sitting[:3])
     with pytest.raises(Conflict, match="concluded"):
         await services.rate_expert(s.supervisor, s.lot_id, fine, "good")
