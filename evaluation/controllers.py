@@ -225,6 +225,25 @@ class EvaluationApiController(Controller):
         )
         return {"notice_id": notice}
 
+    @post("/explanation", opt=BIDDER, name="api_low_price_explanation", status_code=200)
+    async def explain(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: JSONBody[Any]
+    ) -> dict[str, Any]:
+        """The bidder's written explanation of a flagged price: ``{explanation}``."""
+        body = _json_object(data)
+        await services.explain_low_price(
+            require_actor(request), lot_id, str(body.get("explanation", ""))
+        )
+        return {"status": "received"}
+
+    @post("/reviews/{review_id:int}/request", opt=EXPERT, name="api_review_request")
+    async def request_explanation(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], review_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """The leader asks the bidder of a flagged price for a written explanation."""
+        await services.request_explanation(require_actor(request), lot_id, review_id)
+        return {"status": "requested"}
+
     @get("/my-result", opt=BIDDER, name="api_my_result")
     async def my_result(
         self, request: Request[Any, Any, Any], lot_id: FromPath[int]
@@ -325,6 +344,12 @@ _EXAMPLE: dict[str, Any] = {
 
 class WorkspacePagesController(Controller):
     """The expert's scoring workspace, the report, progress and award pages."""
+
+    @get("/expert/evaluations", opt=EXPERT, name="expert_evaluations")
+    async def evaluations(self, request: Request[Any, Any, Any]) -> Template:
+        """The lots this expert sits on, with links to their workspaces and reports."""
+        lots = await services.expert_lots(require_actor(request))
+        return render(request, "evaluation/evaluations.html", {"lots": lots})
 
     @get("/expert/lots/{lot_id:int}", opt=EXPERT, name="expert_workspace")
     async def workspace(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
@@ -506,13 +531,21 @@ def _back(lot_id: int, error: str, anchor: str) -> Redirect:
 
 
 def lot_links(lot: Any, actor: Actor | None) -> list[Link]:
-    """Links on lot rows: the published scheme; the scheme form for drafts."""
+    """Links on lot rows: the scheme (its form for drafts), the workspace, progress, report."""
     status = lot.get("status")
-    if status == "draft" and actor is not None and actor.role is Role.PURCHASER:
-        return [Link("Scoring scheme", f"/purchaser/lots/{lot['id']}/scheme")]
-    if status and status != "draft":
-        return [Link("Scoring scheme", f"/lots/{lot['id']}/scheme")]
-    return []
+    lot_id = lot.get("id")
+    role = actor.role if actor is not None else None
+    if status == "draft":
+        return [Link("Scoring scheme", f"/purchaser/lots/{lot_id}/scheme")] if role else []
+    links = [Link("Scoring scheme", f"/lots/{lot_id}/scheme")] if status else []
+    if status in {"opened", "evaluating"}:
+        if role is Role.EXPERT:
+            links.append(Link("Scoring workspace", f"/expert/lots/{lot_id}"))
+        if role in {Role.SUPERVISOR, Role.PURCHASER}:
+            links.append(Link("Evaluation progress", f"/lots/{lot_id}/evaluation/progress"))
+    if status in {"evaluating", "awarded"} and role in {Role.SUPERVISOR, Role.PURCHASER}:
+        links.append(Link("Evaluation report", f"/lots/{lot_id}/evaluation/report"))
+    return links
 
 
 add_lot_links(lot_links)

@@ -15,9 +15,11 @@ allows, with a note, audited.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -39,8 +41,11 @@ from evaluation.scoring import (
     Bid,
     BidderResult,
     EvaluationResult,
+    Exclusion,
+    ExclusionReason,
     SavingsReference,
     evaluate,
+    evaluation_price,
     lot_savings,
 )
 from evaluation.tables import (
@@ -63,7 +68,7 @@ from procurement.lifecycle import (
     ProcurementMethod,
     ProjectCategory,
 )
-from procurement.money import fen_to_yuan, yuan_to_fen
+from procurement.money import fen_to_yuan, round_half_up, yuan_to_fen
 from procurement.projects import ensure_purchaser_owns, get_lot, get_project, transition_lot
 from procurement.results import record_award, record_failure
 from procurement.roles import Actor, EnterpriseSize, Role
@@ -691,9 +696,13 @@ async def progress(lot_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- aggregation
 
 
-async def _inputs(lot_id: int) -> tuple[list[Bid], dict[str, dict[str, dict[str, Decimal]]]]:
+async def _inputs(
+    lot_id: int,
+) -> tuple[list[Bid], list[Bid], dict[str, dict[str, dict[str, Decimal]]]]:
+    """Bids taking part, bids rejected for an unjustified low price, corrected scores."""
     verdicts = await committee_verdicts(lot_id) or {}
-    bids = []
+    bids: list[Bid] = []
+    rejected: list[Bid] = []
     for row in await opened_bids(lot_id):
         bidder = int(row["bidder"])
         failed = verdicts.get(bidder, {"qualification": [], "compliance": []})
@@ -707,16 +716,14 @@ async def _inputs(lot_id: int) -> tuple[list[Bid], dict[str, dict[str, dict[str,
             )
             .first()
         )
-        compliance = list(failed["compliance"]) + (["abnormally_low_price"] if review else [])
-        bids.append(
-            Bid(
-                bidder=str(bidder),
-                price=fen_to_yuan(int(row["declared_price_fen"])),
-                preference=_preference(row["size"]),
-                failed_qualification=tuple(failed["qualification"]),
-                failed_compliance=tuple(compliance),
-            )
+        bid = Bid(
+            bidder=str(bidder),
+            price=fen_to_yuan(int(row["declared_price_fen"])),
+            preference=_preference(row["size"]),
+            failed_qualification=tuple(failed["qualification"]),
+            failed_compliance=tuple(failed["compliance"]),
         )
+        (rejected if review else bids).append(bid)
     scores: dict[str, dict[str, dict[str, Decimal]]] = {}
     for row in await Score.select(Score.bidder, Score.seat, Score.criterion, Score.points).where(
         Score.lot == lot_id
@@ -735,17 +742,52 @@ async def _inputs(lot_id: int) -> tuple[list[Bid], dict[str, dict[str, dict[str,
         for c in await Correction.select().where(Correction.lot == lot_id).order_by(Correction.id)
     ]
     scheme = await scheme_of(lot_id)
-    return bids, apply_corrections(scores, corrections, scheme)
+    return bids, rejected, apply_corrections(scores, corrections, scheme)
 
 
 async def _evaluate(lot_id: int) -> tuple[EvaluationResult, ScoringScheme, Mapping[str, Any]]:
     lot = await get_lot(lot_id)
     scheme = await scheme_of(lot_id)
-    bids, scores = await _inputs(lot_id)
-    # the pure check wants every compliant bid in the score map, excluded ones not needed
+    bids, rejected, scores = await _inputs(lot_id)
     ceiling = fen_to_yuan(lot.ceiling_price_fen) if lot.ceiling_price_fen else None
-    result = evaluate(bids, scores, scheme, budget=fen_to_yuan(lot.budget_fen), ceiling=ceiling)
+    result = evaluate(
+        bids,
+        scores,
+        scheme,
+        budget=fen_to_yuan(lot.budget_fen),
+        ceiling=ceiling,
+        rng=random.Random(await draw_seed(lot_id)),  # noqa: S311 - reproducible, not secret
+    )
+    if rejected:  # MOF87 Art. 60: an unjustified abnormally low price → invalid bid
+        excluded = tuple(
+            BidderResult(
+                bid.bidder,
+                bid.price,
+                evaluation_price(
+                    bid.price,
+                    scheme.deduction_for(bid.preference) > 0,
+                    scheme.deduction_for(bid.preference),
+                ),
+                Exclusion(ExclusionReason.COMPLIANCE, "abnormally low price not justified"),
+            )
+            for bid in rejected
+        )
+        result = replace(result, results=result.results + excluded)
     return result, scheme, scores
+
+
+async def draw_seed(lot_id: int) -> int:
+    """The seed of a tie-breaking draw (RULES §5.1 ``ThirdTieBreak.DRAW``).
+
+    SHA-256 over the lot id and every opened bid's ciphertext hash: fixed once the bids are
+    in (so any re-aggregation draws the same order, and anyone holding the opening record can
+    reproduce it), and unknown to any single bidder beforehand.
+    """
+    rows = await BidFile.select(BidFile.sha256).where(
+        BidFile.bid.is_in([int(b["bid"]) for b in await opened_bids(lot_id)] or [0])
+    )
+    material = ":".join([str(lot_id), *sorted(r["sha256"] for r in rows)])
+    return int.from_bytes(hashlib.sha256(material.encode()).digest()[:8], "big")
 
 
 def _result_json(result: EvaluationResult) -> dict[str, Any]:
@@ -889,7 +931,7 @@ async def correct_score(
     if criterion not in criteria:
         raise ValidationError(f"{criterion!r} is not a criterion the experts score")
     value = parse_points(points, criteria[criterion].max_points)
-    _, scores = await _inputs(lot_id)
+    _, _, scores = await _inputs(lot_id)
     old = scores.get(str(bidder_id), {}).get(str(seat_id), {}).get(criterion)
     if old is None:
         raise NotFound("there is no such submitted score")
@@ -956,8 +998,11 @@ async def resolve_review(
         )
     explanation = explanation.strip()
     if not explanation:
-        what = "the bidder's explanation" if review.kind == "low_price" else "why"
-        raise ValidationError(f"record {what} (书面说明)", field="explanation")
+        raise ValidationError("record the committee's reason (书面理由)", field="explanation")
+    if review.kind == "low_price":
+        if not review.explanation:
+            raise Conflict("the bidder's written explanation is needed first (MOF87 Art. 60)")
+        explanation = f"{review.explanation}\n— {explanation}"
     await Review.update(
         {
             Review.resolution: resolution,
@@ -1009,6 +1054,44 @@ async def request_explanation(
     )
 
 
+MAX_EXPLANATION = 5000
+"""Characters of a bidder's written explanation kept on the review item."""
+
+
+async def explain_low_price(
+    actor: Actor, lot_id: int, text: str, *, clock: Clock = SYSTEM_CLOCK
+) -> None:
+    """The bidder of a flagged price answers in writing (MOF87 Art. 60), before the decision."""
+    await _review_stage(lot_id)
+    text = text.strip()
+    if not text or len(text) > MAX_EXPLANATION:
+        raise ValidationError(
+            f"write the explanation (1–{MAX_EXPLANATION} characters)", field="explanation"
+        )
+    review = (
+        await Review.objects()
+        .where(
+            (Review.lot == lot_id)
+            & (Review.kind == "low_price")
+            & (Review.key == str(actor.organisation_id or 0))
+        )
+        .first()
+    )
+    if review is None or actor.role is not Role.BIDDER:
+        raise NotFound("your price in this lot was not flagged for explanation")
+    if review.resolution:
+        raise Conflict("the committee has already decided on your price")
+    await Review.update({Review.explanation: text}).where(Review.id == review.id)
+    await audit.record(
+        "evaluation.low_price_explained",
+        actor=actor,
+        subject_type="lot",
+        subject_id=lot_id,
+        payload={"review": review.id},
+        clock=clock,
+    )
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -1053,7 +1136,7 @@ async def report(lot_id: int) -> dict[str, Any]:
             Verdict.seat, Verdict.bidder, Verdict.criterion, Verdict.passed, Verdict.reason
         )
         .where(Verdict.lot == lot_id)
-        .order_by(Verdict.bidder)
+        .order_by(Verdict.bidder, Verdict.criterion, Verdict.seat)
     )
     scores = (
         await Score.select(Score.seat, Score.bidder, Score.criterion, Score.points, Score.comment)
@@ -1061,6 +1144,10 @@ async def report(lot_id: int) -> dict[str, Any]:
         .order_by(Score.bidder)
     )
     corrections = await Correction.select().where(Correction.lot == lot_id).order_by(Correction.id)
+    result = json.loads(outcome.result)
+    for row in result.get("results", []):
+        for key in ("price", "evaluation_price"):
+            row[key] = f"{round_half_up(Decimal(row[key])):,.2f}"
     return {
         "lot": lot,
         "project": project,
@@ -1074,9 +1161,34 @@ async def report(lot_id: int) -> dict[str, Any]:
         "scores": scores,
         "corrections": corrections,
         "reviews": await reviews(lot_id),
-        "result": json.loads(outcome.result),
+        "result": result,
+        "score_matrix": _score_matrix(seats, scores, result),
         "award_deviation": outcome.award_deviation,
     }
+
+
+def _score_matrix(
+    seats: Sequence[Mapping[str, Any]],
+    scores: Sequence[Mapping[str, Any]],
+    result: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Rows of (bidder, criterion) with each member's score in seat order and the mean."""
+    by_key = {(str(s["bidder"]), s["criterion"], s["seat"]): s for s in scores}
+    criteria = sorted({s["criterion"] for s in scores})
+    rows = []
+    for r in result.get("results", []):
+        for criterion in criteria:
+            cells = [by_key.get((r["bidder"], criterion, seat["id"])) for seat in seats]
+            if any(cells):
+                rows.append(
+                    {
+                        "bidder": r["bidder"],
+                        "criterion": criterion,
+                        "cells": cells,
+                        "mean": r["criterion_scores"].get(criterion, ""),
+                    }
+                )
+    return rows
 
 
 # --------------------------------------------------------------------------- award

@@ -8,6 +8,8 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,29 +45,48 @@ SIZES = {
 SCORES = {"A": ("25", "16", "15"), "B": ("27", "18", "18"), "C": ("20", "12", "10")}
 
 
-async def opened_lot(app: Litestar, settings: Settings) -> tuple[Actor, int, dict[str, Actor]]:
-    """A goods tender with four sealed bids, opened; returns purchaser, lot and bidders."""
+async def opened_lot(
+    app: Litestar,
+    settings: Settings,
+    *,
+    by_worker: bool = False,
+    prices: dict[str, str] | None = None,
+) -> tuple[Actor, int, dict[str, Actor]]:
+    """A goods tender with four sealed bids, opened; returns purchaser, lot and bidders.
+
+    ``by_worker``: the deadline is seconds away and the Celery worker (deadline task, beat
+    sweep) closes and opens the lot, as in production.
+    """
     store = app.state.object_store
     purchaser = await actor(Role.PURCHASER)
     bidders = {}
     for name, size in SIZES.items():
         org = await organisation(OrganisationKind.SUPPLIER, f"供应商{name}", size=size)
         bidders[name] = await actor(Role.BIDDER, organisation_id=org)
-    deadline = SYSTEM_CLOCK.now() + timedelta(days=30)
+    deadline = SYSTEM_CLOCK.now() + (timedelta(seconds=15) if by_worker else timedelta(days=30))
     project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None
-    before = FixedClock(deadline - timedelta(hours=1))
+    before = SYSTEM_CLOCK if by_worker else FixedClock(deadline - timedelta(hours=1))
     for name, who in bidders.items():
         await submit_sealed_bid(
             who,
             lot.id,
-            Decimal(PRICES[name]),
+            Decimal((prices or PRICES)[name]),
             {"technical": f"technical proposal of {name}".encode()},
             store=store,
             signing_key=signing_key(settings),
             clock=before,
         )
+    if by_worker:
+        for _ in range(240):
+            lot = await Lot.objects().where(Lot.id == lot.id).first()
+            assert lot is not None
+            if lot.status != "published" and lot.status != "bidding_closed":
+                break
+            await asyncio.sleep(0.25)
+        assert lot.status == "opened"
+        return purchaser, int(lot.id), bidders
     after = FixedClock(deadline + timedelta(minutes=1))
     assert await close_lot_if_due(lot.id, clock=after)
     assert await open_lot(lot.id, store=store, master=master_key(settings), clock=after) == "opened"
@@ -398,3 +419,180 @@ async def test_a_confirmed_draw_too_small_to_seat_is_audited_not_raised(
     await services.on_committee_confirmed(lot_id=lot_id, draw_id=1)
     assert await AuditEntry.exists().where(AuditEntry.action == "evaluation.committee_not_seated")
     assert await CommitteeSeat.count() == 0
+
+
+async def test_an_abnormally_low_price_is_explained_then_rejected(
+    app: Litestar, settings: Settings
+) -> None:
+    from procurement.tables import Notification
+
+    prices = {**PRICES, "D": "400000.00"}  # below half the next-lowest price
+    _, lot_id, bidders = await opened_lot(app, settings, prices=prices)
+    experts = await committee_of(lot_id)
+    org = {name: int(b.organisation_id or 0) for name, b in bidders.items()}
+    for expert in experts:
+        for bidder in org.values():
+            for criterion in ("Q1", "C1"):
+                await services.record_verdict(expert, lot_id, bidder, criterion, passed=True)
+        await services.submit_verdicts(expert, lot_id)
+    for expert in experts:
+        for bidder in org.values():
+            for criterion in ("T1", "T2", "B1"):
+                await services.record_score(expert, lot_id, bidder, criterion, "15")
+        stage = await services.submit_scores(expert, lot_id)
+    assert stage == "review"
+    (item,) = [r for r in await services.reviews(lot_id) if r["kind"] == "low_price"]
+    assert item["key"] == str(org["D"])
+    with pytest.raises(Conflict, match="explanation is needed first"):
+        await services.resolve_review(
+            experts[0], lot_id, item["id"], resolution="rejected", explanation="too low"
+        )
+    await services.request_explanation(experts[0], lot_id, item["id"])
+    assert await Notification.exists().where(Notification.user == bidders["D"].user_id)
+    with pytest.raises(NotFound):
+        await services.explain_low_price(bidders["A"], lot_id, "we are cheap too")
+    with pytest.raises(ValidationError):
+        await services.explain_low_price(bidders["D"], lot_id, "   ")
+    await services.explain_low_price(bidders["D"], lot_id, "库存设备，成本已摊销")
+    with pytest.raises(ValidationError, match="resolve this item as one of"):
+        await services.resolve_review(
+            experts[0], lot_id, item["id"], resolution="kept", explanation="x"
+        )
+    stage = await services.resolve_review(
+        experts[0],
+        lot_id,
+        item["id"],
+        resolution="rejected",
+        explanation="无法证明能按此价格履约 cannot perform at this price",
+    )
+    assert stage == "review"
+    report = await services.report(lot_id)
+    excluded = {r["bidder"]: r for r in report["result"]["results"]}[str(org["D"])]
+    assert excluded["exclusion"]["reason"] == "compliance"
+    assert report["result"]["recommended"] == str(org["A"])
+    assert "库存设备" in report["reviews"][-1]["explanation"]
+    with pytest.raises(Conflict, match="already decided"):
+        await services.explain_low_price(bidders["D"], lot_id, "again")
+
+
+async def test_a_lot_opened_by_the_worker_is_evaluated_over_http(
+    app: Litestar,
+    settings: Settings,
+    celery_worker: subprocess.Popen[bytes],
+    client: AsyncTestClient[Litestar],
+) -> None:
+    purchaser, lot_id, bidders = await opened_lot(app, settings, by_worker=True)
+    experts = await committee_of(lot_id)
+    org = {name: int(b.organisation_id or 0) for name, b in bidders.items()}
+    api = f"/api/evaluation/lots/{lot_id}"
+
+    async def as_user(who: Actor) -> dict[str, str]:
+        client.cookies.clear()
+        await login(client, who.username)
+        return {"x-csrftoken": csrf(client)["_csrf_token"]}
+
+    for expert in experts:
+        headers = await as_user(expert)
+        for bidder in org.values():
+            for criterion in ("Q1", "C1"):
+                response = await client.post(
+                    f"{api}/verdicts",
+                    json={"bidder_id": bidder, "criterion": criterion, "passed": True},
+                    headers=headers,
+                )
+                assert response.status_code == 200, response.text
+        assert (await client.post(f"{api}/verdicts/submit", headers=headers)).status_code == 200
+    headers = await as_user(experts[0])
+    bad_inputs = [
+        ({"bidder_id": org["A"], "criterion": "T1", "points": "ten"}, 400),
+        ({"bidder_id": org["A"], "criterion": "T1", "points": 31}, 400),
+        ({"bidder_id": "x", "criterion": "T1", "points": 10}, 400),
+        ({"bidder_id": org["A"], "criterion": "T9", "points": 10}, 400),
+        ({"bidder_id": 999999, "criterion": "T1", "points": 10}, 404),
+    ]
+    for body, status in bad_inputs:
+        response = await client.post(f"{api}/scores", json=body, headers=headers)
+        assert response.status_code == status, (body, response.text)
+    assert (await client.post(f"{api}/scores", content=b"{", headers=headers)).status_code == 400
+    assert await Score.count() == 0
+    for expert in experts:
+        headers = await as_user(expert)
+        for bidder in org.values():
+            for criterion, points in (("T1", "20"), ("T2", "15"), ("B1", "15")):
+                response = await client.post(
+                    f"{api}/scores",
+                    json={"bidder_id": bidder, "criterion": criterion, "points": points},
+                    headers=headers,
+                )
+                assert response.status_code == 200, response.text
+        submitted = await client.post(f"{api}/scores/submit", headers=headers)
+        assert submitted.status_code == 200
+        again = await client.post(f"{api}/scores/submit", headers=headers)
+        assert again.status_code == 409
+    assert submitted.json() == {"stage": "review"}
+    headers = await as_user(purchaser)
+    assert (await client.post(f"{api}/award", json={}, headers=headers)).status_code == 409
+    for expert in experts:
+        headers = await as_user(expert)
+        assert (await client.post(f"{api}/sign", headers=headers)).status_code == 200
+    headers = await as_user(await actor(Role.EXPERT))
+    assert (await client.get(f"{api}/checklist")).status_code == 404
+    headers = await as_user(purchaser)
+    bad_amount = {"contract_amount": "12.345"}
+    assert (await client.post(f"{api}/award", json=bad_amount, headers=headers)).status_code == 400
+    awarded = await client.post(f"{api}/award", json={}, headers=headers)
+    assert awarded.status_code == 200, awarded.text
+    lot = await Lot.objects().where(Lot.id == lot_id).first()
+    assert lot is not None
+    # D at 700,000 (large firm) has the lowest price: full price points, first place
+    assert (lot.status, lot.awarded_supplier, lot.award_amount_fen) == (
+        "awarded",
+        org["D"],
+        70_000_000,
+    )
+    await as_user(bidders["B"])
+    mine = await client.get(f"{api}/my-result")
+    assert mine.status_code == 200
+    assert mine.json()["rank"] == 4
+
+
+async def test_the_scheme_form_shows_every_problem_then_saves(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    project_id = await create_project(
+        purchaser, draft(deadline=SYSTEM_CLOCK.now() + timedelta(days=30)), limits=ANY_DAY
+    )
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    await login(client, purchaser.username)
+    form = await client.get(f"/purchaser/lots/{lot.id}/scheme")
+    assert form.status_code == 200
+    assert "T1 | technical | 40" in form.text  # a starting example
+    fields = {
+        "method": "comprehensive_scoring",
+        "third_tie_break": "none",
+        "small_or_micro_deduction": "abc",
+        "consortium_deduction": "4",
+        "qualification": "Q1 | 营业执照",
+        "compliance": "C1 | 实质性响应",
+        "criteria": "P | price | 30 | 价格\nT1 | technical | 50\nB1 | commercial | 10 | 业绩",
+    }
+    bad = await client.post(f"/purchaser/lots/{lot.id}/scheme", data={**fields, **csrf(client)})
+    assert bad.status_code == 400
+    assert "small/micro deduction must be a number" in bad.text
+    assert "add up to 100, they add up to 90" in bad.text
+    assert not await LotScheme.exists().where(LotScheme.lot == lot.id)
+    fields["small_or_micro_deduction"] = "15"
+    fields["criteria"] += "\nB2 | commercial | 10 | 服务 | objective"
+    saved = await client.post(
+        f"/purchaser/lots/{lot.id}/scheme",
+        data={**fields, **csrf(client)},
+        follow_redirects=False,
+    )
+    assert saved.status_code in {302, 303}, saved.text
+    stored = await services.scheme_json(lot.id)
+    assert stored is not None
+    assert stored["small_or_micro_deduction"] == "15"
+    assert [c["objective"] for c in stored["criteria"]] == [False, False, False, True]
+    assert (await client.get(f"/lots/{lot.id}/scheme")).status_code == 404  # still a draft
