@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from bidding.tables import Bid
 from expert_pool import registry, services
+from expert_pool.draw import PoolSnapshot, verify_draw
 from expert_pool.draw_request import EvaluationMode, Quota
 from expert_pool.identity import identity_check_char
 from expert_pool.services import DrawForm
@@ -543,3 +544,32 @@ async def test_ratings_after_the_evaluation_suspend_for_a_violation_or_three_poo
     fine_row = await Expert.objects().where(Expert.id == fine).first()
     assert fine_row is not None
     assert fine_row.status == "active"
+
+
+async def test_the_sweep_expires_overdue_seats_and_finishes_interrupted_replacements(
+    app: Litestar,
+) -> None:
+    s = await scene(8)
+    draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 2))
+    silent, declined = (await members(draw_id))[:2]
+    await ExpertSeat.update(
+        {ExpertSeat.respond_by: SYSTEM_CLOCK.now() - timedelta(minutes=1)}
+    ).where(ExpertSeat.id == silent["id"])
+    # a decline whose replacement a crash interrupted: recorded, not yet replaced
+    await ExpertSeat.update({ExpertSeat.status: "declined", ExpertSeat.decline_order: 1}).where(
+        ExpertSeat.id == declined["id"]
+    )
+    assert await services.sweep_confirmations() == [int(silent["id"])]
+    rows = {int(r["id"]): r for r in await seats(draw_id)}
+    assert rows[int(silent["id"])]["status"] == "timed_out"
+    assert rows[int(silent["id"])]["replaced_at"] is not None
+    assert rows[int(declined["id"])]["replaced_at"] is not None
+    assert sum(1 for r in rows.values() if r["status"] == "notified") == 5
+    assert not [r for r in rows.values() if r["role"] == "reserve"]
+    assert await services.sweep_confirmations() == []  # a second sweep changes nothing
+    draw = await ExpertDraw.objects().where(ExpertDraw.id == draw_id).first()
+    assert draw is not None
+    recorded = await services.recorded_draw(draw)
+    assert recorded.declined == (int(declined["expert"]), int(silent["expert"]))
+    snapshot = PoolSnapshot.parse(draw.snapshot.encode("ascii"))
+    assert verify_draw(snapshot, bytes.fromhex(draw.seed_hex), recorded).verified
