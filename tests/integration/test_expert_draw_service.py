@@ -573,3 +573,19 @@ async def test_the_sweep_expires_overdue_seats_and_finishes_interrupted_replacem
     assert recorded.declined == (int(declined["expert"]), int(silent["expert"]))
     snapshot = PoolSnapshot.parse(draw.snapshot.encode("ascii"))
     assert verify_draw(snapshot, bytes.fromhex(draw.seed_hex), recorded).verified
+
+
+async def test_simultaneous_declines_each_call_their_own_replacement(app: Litestar) -> None:
+    s = await scene(9)
+    draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 2))
+    drawn = await members(draw_id)
+    answers = await asyncio.gather(*(answer(s, seat, accept=False) for seat in drawn[:3]))
+    assert answers == ["declined"] * 3
+    rows = await seats(draw_id)
+    assert sum(1 for r in rows if r["status"] == "notified") == 5
+    assert sorted(int(r["decline_order"]) for r in rows if r["decline_order"]) == [1, 2, 3]
+    draw = await ExpertDraw.objects().where(ExpertDraw.id == draw_id).first()
+    assert draw is not None
+    snapshot = PoolSnapshot.parse(draw.snapshot.encode("ascii"))
+    recorded = await services.recorded_draw(draw)
+    assert verify_draw(snapshot, bytes.fromhex(draw.seed_hex), recorded).verified
