@@ -12,9 +12,10 @@ from procurement.clock import CHINA, FixedClock
 from procurement.db import bind_engine, engine_for
 from procurement.settings import Settings
 from procurement.tables import Lot
+from storage import open_object_store
 from tests.conftest import run_cli
 from zhaocai.demo import load_demo_data
-from zhaocai.wiring import all_tables
+from zhaocai.wiring import all_tables, configure_packages
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,8 @@ async def test_demo_loads_with_every_state_on(today: str, tmp_path: Path) -> Non
     )
     run_cli(settings, "migrate")
     bind_engine(engine_for(database), all_tables())
+    # as `zhaocai demo` does: the packages hook their handlers (opening keys) to the core
+    configure_packages(settings, open_object_store(settings.storage_url))
     clock = FixedClock(datetime.fromisoformat(today).replace(hour=9, tzinfo=CHINA))
     assert await load_demo_data(settings, clock=clock) is True
     statuses = {r["status"] for r in await Lot.select(Lot.status)}
