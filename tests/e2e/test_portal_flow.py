@@ -71,6 +71,9 @@ def test_tender_from_publication_to_download(
     page.set_input_files("#file", str(document))
     page.click("#upload")
     expect(page.locator("a", has_text="招标文件.pdf")).to_be_visible()
+    page.locator("a", has_text="评分办法").first.click()  # a tender publishes with its scheme
+    page.click("#save-scheme")
+    expect(page.locator("h1")).to_have_text("心电监护仪采购项目")
     page.click("#publish")
     expect(page.locator("text=公开页面")).to_be_visible()
     page.screenshot(path=screenshot_path("purchaser-project-published"), full_page=True)
