@@ -1160,11 +1160,45 @@ async def report(lot_id: int) -> dict[str, Any]:
         "verdicts": verdicts,
         "scores": scores,
         "corrections": corrections,
-        "reviews": await reviews(lot_id),
+        "reviews": _labelled(await reviews(lot_id), seat_names, names),
+        "verdict_matrix": _verdict_matrix(seats, verdicts),
         "result": result,
         "score_matrix": _score_matrix(seats, scores, result),
         "award_deviation": outcome.award_deviation,
     }
+
+
+def _labelled(
+    items: list[dict[str, Any]],
+    seat_names: Mapping[int, str],
+    bidders: Mapping[str, Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """Review items with a readable label: member, bidder and criterion instead of ids."""
+    for item in items:
+        parts = item["key"].split(":")
+        if item["kind"] == "deviation" and len(parts) == 3:
+            seat, bidder, criterion = parts
+            name = bidders.get(bidder, {}).get("name", bidder)
+            item["label"] = f"{seat_names.get(int(seat), seat)} · {name} · {criterion}"
+        else:
+            item["label"] = bidders.get(item["key"], {}).get("name", item["key"])
+    return items
+
+
+def _verdict_matrix(
+    seats: Sequence[Mapping[str, Any]], verdicts: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows of (bidder, criterion) with each member's verdict in seat order."""
+    by_key = {(str(v["bidder"]), v["criterion"], v["seat"]): v for v in verdicts}
+    keys = sorted({(str(v["bidder"]), v["criterion"]) for v in verdicts})
+    return [
+        {
+            "bidder": bidder,
+            "criterion": criterion,
+            "cells": [by_key.get((bidder, criterion, seat["id"])) for seat in seats],
+        }
+        for bidder, criterion in keys
+    ]
 
 
 def _score_matrix(
