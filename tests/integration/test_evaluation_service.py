@@ -596,3 +596,65 @@ async def test_the_scheme_form_shows_every_problem_then_saves(
     assert stored["small_or_micro_deduction"] == "15"
     assert [c["objective"] for c in stored["criteria"]] == [False, False, False, True]
     assert (await client.get(f"/lots/{lot.id}/scheme")).status_code == 404  # still a draft
+
+
+async def test_a_tie_at_first_place_needs_the_purchasers_reasoned_choice(
+    app: Litestar, settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    # A (small) and C (micro) quote the same price: same evaluation price, same scores
+    prices = {**PRICES, "C": PRICES["A"], "D": "990000.00"}
+    purchaser, lot_id, bidders = await opened_lot(app, settings, prices=prices)
+    experts = await committee_of(lot_id)
+    org = {name: int(b.organisation_id or 0) for name, b in bidders.items()}
+    supervisor = await actor(Role.SUPERVISOR)
+    await login(client, supervisor.username)
+    page = await client.get(f"/lots/{lot_id}/evaluation/progress")
+    assert page.status_code == 200
+    assert "0 / 8" in page.text  # verdicts recorded / to record, per member
+    for expert in experts:
+        for bidder in org.values():
+            for criterion in ("Q1", "C1"):
+                await services.record_verdict(expert, lot_id, bidder, criterion, passed=True)
+        await services.submit_verdicts(expert, lot_id)
+    for expert in experts:
+        for bidder in org.values():
+            for criterion in ("T1", "T2", "B1"):
+                await services.record_score(expert, lot_id, bidder, criterion, "12")
+        await services.submit_scores(expert, lot_id)
+    for expert in experts:
+        await services.sign_report(expert, lot_id)
+    report = await services.report(lot_id)
+    first = [r["bidder"] for r in report["result"]["results"] if r["rank"] == 1]
+    assert sorted(first) == sorted([str(org["A"]), str(org["C"])])
+    assert report["result"]["recommended"] is None
+    with pytest.raises(ValidationError, match="tied"):
+        await services.confirm_award(purchaser, lot_id)
+    with pytest.raises(ValidationError, match="reason"):
+        await services.confirm_award(purchaser, lot_id, bidder_id=org["C"])
+    with pytest.raises(ValidationError, match="candidates"):
+        await services.confirm_award(
+            purchaser, lot_id, bidder_id=org["D"], deviation_reason="cheapest"
+        )
+    other = await actor(Role.PURCHASER)
+    with pytest.raises(Forbidden):
+        await services.confirm_award(other, lot_id, bidder_id=org["C"], deviation_reason="x")
+    await services.confirm_award(
+        purchaser,
+        lot_id,
+        bidder_id=org["C"],
+        deviation_reason="招标文件约定：得分、报价相同时按交货期确定",
+        contract_amount=Decimal("890000.00"),
+    )
+    lot = await Lot.objects().where(Lot.id == lot_id).first()
+    assert lot is not None
+    assert (lot.awarded_supplier, lot.award_amount_fen, lot.contract_amount_fen) == (
+        org["C"],
+        90_000_000,
+        89_000_000,
+    )
+    assert "交货期" in (await services.report(lot_id))["award_deviation"]
+    client.cookies.clear()
+    await login(client, purchaser.username)
+    page = await client.get(f"/lots/{lot_id}/evaluation/report")
+    assert page.status_code == 200
+    assert "交货期" in page.text
