@@ -506,6 +506,19 @@ class WorkspacePagesController(Controller):
             {"lot": lot, "progress": await services.progress(lot_id)},
         )
 
+    @get("/supplier/lots/{lot_id:int}/result", opt=BIDDER, name="bidder_result")
+    async def bidder_result(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int]
+    ) -> Template:
+        """The bidder's own scores and rank, published with the award (GPL-R Art. 43)."""
+        result = await services.my_result(require_actor(request), lot_id)
+        lot = await get_lot(lot_id)
+        return render(
+            request,
+            "evaluation/my_result.html",
+            {"lot": lot, "project": await get_project(lot.project), "r": result},
+        )
+
     @post("/purchaser/lots/{lot_id:int}/award", opt=PURCHASER, name="award_confirm")
     async def award(
         self, request: Request[Any, Any, Any], lot_id: FromPath[int], data: FormData
@@ -545,6 +558,8 @@ def lot_links(lot: Any, actor: Actor | None) -> list[Link]:
             links.append(Link("Evaluation progress", f"/lots/{lot_id}/evaluation/progress"))
     if status in {"evaluating", "awarded"} and role in {Role.SUPERVISOR, Role.PURCHASER}:
         links.append(Link("Evaluation report", f"/lots/{lot_id}/evaluation/report"))
+    if status == "awarded" and role is Role.BIDDER:
+        links.append(Link("My scores", f"/supplier/lots/{lot_id}/result"))
     return links
 
 

@@ -554,6 +554,9 @@ async def test_a_lot_opened_by_the_worker_is_evaluated_over_http(
     mine = await client.get(f"{api}/my-result")
     assert mine.status_code == 200
     assert mine.json()["rank"] == 4
+    page = await client.get(f"/supplier/lots/{lot_id}/result")
+    assert page.status_code == 200
+    assert "4 / 4" in page.text
 
 
 async def test_the_scheme_form_shows_every_problem_then_saves(
