@@ -44,7 +44,7 @@ from procurement.deadlines import TimeLimits  # noqa: E402
 from procurement.inquiries import InquiryDraft, ItemDraft, create_inquiry  # noqa: E402
 from procurement.roles import Role  # noqa: E402
 from procurement.settings import Settings  # noqa: E402
-from procurement.tables import Organisation, User  # noqa: E402
+from procurement.tables import Inquiry, Organisation, Project, User  # noqa: E402
 from storage import open_object_store  # noqa: E402
 from tests.conftest import settings_env  # noqa: E402
 from tests.factories import PASSWORD, actor, credit_code  # noqa: E402
@@ -107,8 +107,6 @@ async def prepare(bidders: int, deadline: datetime) -> tuple[int, int, list[tupl
         ),
         limits=SECONDS,
     )
-    from procurement.tables import Inquiry
-
     inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
     assert inquiry is not None
     return (
@@ -206,9 +204,9 @@ def main() -> None:
             cwd=ROOT,
         )
         base = f"http://127.0.0.1:{port}"
-        setup_seconds = 30 + args.suppliers * 0.15
-        deadline = datetime.now(UTC) + timedelta(seconds=setup_seconds + args.window)
-        inquiry_id, lot_id, bidders = asyncio.run(prepare(args.suppliers, deadline))
+        # a provisional deadline; the real one is set once every supplier is logged in
+        provisional = datetime.now(UTC) + timedelta(hours=1)
+        inquiry_id, lot_id, bidders = asyncio.run(prepare(args.suppliers, provisional))
         for _ in range(150):
             try:
                 if httpx.get(base + "/hello", timeout=1).status_code == 200:
@@ -216,7 +214,7 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         late_count = max(1, args.suppliers // 20)
-        results = asyncio.run(rush(base, inquiry_id, bidders, deadline, args.window, late_count))
+        results = asyncio.run(rush(base, inquiry_id, bidders, args.window, late_count))
         stored = asyncio.run(submitted_count(lot_id))
     finally:
         if server is not None:
@@ -260,7 +258,6 @@ async def rush(
     base: str,
     inquiry_id: int,
     bidders: list[tuple[str, int]],
-    deadline: datetime,
     window: float,
     late_count: int,
 ) -> list[dict[str, Any]]:
@@ -272,6 +269,12 @@ async def rush(
             return await login(base, username)
 
     clients = await asyncio.gather(*(logged_in(u) for u, _ in bidders))
+    deadline = datetime.now(UTC) + timedelta(seconds=window + 2)
+    inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
+    assert inquiry is not None
+    await Project.update({Project.bid_deadline: deadline, Project.opening_time: deadline}).where(
+        Project.id == inquiry.project
+    )
     deadline_epoch = deadline.timestamp()
     moments = [deadline_epoch - random.uniform(0.5, window) for _ in bidders]
     for i in random.sample(range(len(bidders)), late_count):
