@@ -60,7 +60,7 @@ from evaluation.tables import (
 from procurement import audit
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
-from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError, ZhaocaiError
 from procurement.lifecycle import (
     FailureReason,
     LotEvent,
@@ -313,7 +313,7 @@ async def on_committee_confirmed(*, lot_id: int, **_: Any) -> None:
     """
     try:
         await seat_confirmed_committee(lot_id)
-    except (ValidationError, Conflict) as exc:
+    except ZhaocaiError as exc:
         await audit.record(
             "evaluation.committee_not_seated",
             subject_type="lot",
