@@ -103,12 +103,20 @@ async def test_a_dedupe_key_tells_the_user_once_even_when_raced(app: Litestar) -
 
 
 async def test_notify_many_keys_each_user_separately(app: Litestar) -> None:
-    users = [await actor(Role.BIDDER) for _ in range(3)]
+    users = [await actor(Role.BIDDER) for _ in range(4)]
     ids = [u.user_id for u in users if u.user_id is not None]
     assert (
-        await notifications.notify_many(ids + ids[:1], kind="k", title="t", dedupe_prefix="p") == 3
+        await notifications.notify_many(ids[:2] + ids[:1], kind="k", title="t", dedupe_prefix="p")
+        == 2
     )
+    # a later sweep naming more users tells only the new ones
+    assert await notifications.notify_many(ids, kind="k", title="t", dedupe_prefix="p") == 2
     assert await notifications.notify_many(ids, kind="k", title="t", dedupe_prefix="p") == 0
+    assert await Notification.count() == 4
+    assert await notifications.notify_many([], kind="k", title="t") == 0
+    with pytest.raises(ValueError, match="no user"):
+        await notifications.notify_many([ids[0], 2**31 - 1], kind="k", title="t")
+    assert await Notification.count() == 4  # nothing half-written
 
 
 async def test_notifying_an_unknown_user_is_an_error(app: Litestar) -> None:
