@@ -462,6 +462,21 @@ class WorkspacePagesController(Controller):
             return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
         return Redirect(f"/lots/{lot_id}/evaluation/report")
 
+    @post(
+        "/expert/lots/{lot_id:int}/reviews/{review_id:int}/request",
+        opt=EXPERT,
+        name="expert_review_request",
+    )
+    async def request_explanation(
+        self, request: Request[Any, Any, Any], lot_id: FromPath[int], review_id: FromPath[int]
+    ) -> Redirect:
+        """The leader asks the bidder of a flagged price to explain it, from the report page."""
+        try:
+            await services.request_explanation(require_actor(request), lot_id, review_id)
+        except ZhaocaiError as exc:
+            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
+        return Redirect(f"/lots/{lot_id}/evaluation/report#review-{review_id}")
+
     @get("/expert/lots/{lot_id:int}/files/{file_id:int}", opt=EXPERT, name="expert_document")
     async def document(
         self, request: Request[Any, Any, Any], lot_id: FromPath[int], file_id: FromPath[int]

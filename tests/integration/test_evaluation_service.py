@@ -422,7 +422,7 @@ async def test_a_confirmed_draw_too_small_to_seat_is_audited_not_raised(
 
 
 async def test_an_abnormally_low_price_is_explained_then_rejected(
-    app: Litestar, settings: Settings
+    app: Litestar, settings: Settings, client: AsyncTestClient[Litestar]
 ) -> None:
     from procurement.tables import Notification
 
@@ -447,7 +447,15 @@ async def test_an_abnormally_low_price_is_explained_then_rejected(
         await services.resolve_review(
             experts[0], lot_id, item["id"], resolution="rejected", explanation="too low"
         )
-    await services.request_explanation(experts[0], lot_id, item["id"])
+    await login(client, experts[0].username)
+    page = await client.get(f"/lots/{lot_id}/evaluation/report")
+    assert "Request a written explanation" in page.text or "要求投标人书面说明" in page.text
+    asked = await client.post(
+        f"/expert/lots/{lot_id}/reviews/{item['id']}/request",
+        data=csrf(client),
+        follow_redirects=False,
+    )
+    assert asked.status_code in {302, 303}
     assert await Notification.exists().where(Notification.user == bidders["D"].user_id)
     with pytest.raises(NotFound):
         await services.explain_low_price(bidders["A"], lot_id, "we are cheap too")
