@@ -700,14 +700,35 @@ def open_stored_file(
             yield chunk
 
     kept = bytearray()
-    for plain in open_sealed(hashed(), opening_private_key=private_key, expected_context=context):
-        if keep:
-            kept += plain
-            if len(kept) > 1 << 20:
-                raise EnvelopeError("the price declaration is larger than 1 MiB")
+    source = hashed()
+    try:
+        for plain in open_sealed(source, opening_private_key=private_key, expected_context=context):
+            if keep:
+                kept += plain
+                if len(kept) > 1 << 20:
+                    raise EnvelopeError("the price declaration is larger than 1 MiB")
+    except EnvelopeError as failure:
+        # whose fault: finish hashing what the store holds and compare it with the receipt
+        for _ in source:
+            pass
+        if received != size or digest.hexdigest() != sha256:
+            raise StoredCopyDamaged(
+                "the stored ciphertext does not match the receipt's hash"
+            ) from failure
+        raise
     if received != size or digest.hexdigest() != sha256:
-        raise EnvelopeError("the stored ciphertext does not match the receipt's hash")
+        raise StoredCopyDamaged("the stored ciphertext does not match the receipt's hash")
     return bytes(kept)
+
+
+class StoredCopyDamaged(EnvelopeError):
+    """The stored ciphertext is not what the receipt says was received: not the bidder's fault."""
+
+
+#: How an invalid bid is treated (RULES §3, ETM Art. 31): the bidder's cause → revoked (撤销);
+#: any other cause → withdrawn (撤回), the bond refunded.
+DEEMED_REVOKED = "revoked"
+DEEMED_WITHDRAWN = "withdrawn"
 
 
 def parse_declaration(plaintext: bytes) -> tuple[int, dict[str, Any]]:
@@ -755,7 +776,7 @@ async def open_lot(
         if await OpeningRecord.exists().where(OpeningRecord.bid == bid.id):
             continue
         files = await BidFile.objects().where(BidFile.bid == bid.id).order_by(BidFile.id)
-        outcome, reason, price, declaration = "opened", "", None, ""
+        outcome, reason, price, declaration, deemed = "opened", "", None, "", ""
         try:
             for row in files:
                 plain = await anyio.to_thread.run_sync(
@@ -773,11 +794,15 @@ async def open_lot(
                 if row.kind == "price":
                     price, doc = parse_declaration(plain)
                     declaration = json.dumps(doc, ensure_ascii=False)
+        except StoredCopyDamaged as exc:
+            outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_WITHDRAWN
         except EnvelopeError as exc:
-            outcome, reason, price = "invalid", str(exc), None
+            # the copy is the one received, yet it does not open: as the bidder sealed it
+            outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_REVOKED
         except ObjectNotFound:
             # the receipt names an object the store no longer has: the bid cannot be read
             outcome, reason, price = "invalid", "the stored ciphertext is missing", None
+            deemed = DEEMED_WITHDRAWN
         # StorageUnavailable (network, disk) propagates: nothing is recorded for this bid
         # and the task or the sweep opens it later, never declaring it invalid for an outage
         try:
@@ -792,12 +817,18 @@ async def open_lot(
                     declared_price_fen=price,
                     declaration=declaration,
                     opened_at=clock.now(),
+                    deemed=deemed,
                 ).save()
                 await audit.record(
                     "opening.bid_" + outcome,
                     subject_type="bid",
                     subject_id=bid.id,
-                    payload={"lot_id": lot_id, "reason": reason, "declared_price_fen": price},
+                    payload={
+                        "lot_id": lot_id,
+                        "reason": reason,
+                        "declared_price_fen": price,
+                        "deemed": deemed,
+                    },
                     clock=clock,
                 )
         except Exception as exc:
@@ -907,6 +938,7 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
             OpeningRecord.bid,
             OpeningRecord.outcome,
             OpeningRecord.reason,
+            OpeningRecord.deemed,
             OpeningRecord.declared_price_fen,
             OpeningRecord.submitted_at,
             OpeningRecord.opened_at,

@@ -117,3 +117,6 @@ class OpeningRecord(Table, tablename="opening_record"):
     declared_price_fen = BigInt(null=True, default=None)
     declaration = Text(default="")
     opened_at = Timestamptz()
+    # an invalid bid is deemed revoked (撤销) when the bidder caused the failure, withdrawn
+    # (撤回) when anything else did: a damaged or lost stored copy (RULES §3, ETM Art. 31)
+    deemed = Varchar(length=20, default="")
