@@ -17,12 +17,8 @@ import asyncio
 import base64
 import json
 import random
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,20 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from served import served_platform, wait_until_serving  # noqa: E402
 
 from bidding.envelope import EnvelopeContext, load_public_key, seal  # noqa: E402
 from bidding.services import price_declaration, public_opening_key  # noqa: E402
 from bidding.tables import Bid  # noqa: E402
 from procurement.accounts import hash_password  # noqa: E402
-from procurement.db import bind_engine, engine_for  # noqa: E402
 from procurement.roles import Role  # noqa: E402
-from procurement.settings import Settings  # noqa: E402
 from procurement.tables import Lot, Organisation, User  # noqa: E402
-from storage import open_object_store  # noqa: E402
-from tests.conftest import settings_env  # noqa: E402
 from tests.factories import PASSWORD, actor, credit_code, published_project  # noqa: E402
-from tests.services import Services, create_database, free_port  # noqa: E402
-from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
 
 
 async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str, int]]]:
@@ -149,55 +140,11 @@ def main() -> None:
     parser.add_argument("--bidders", type=int, default=1000)
     parser.add_argument("--window", type=float, default=50)
     args = parser.parse_args()
-    services = Services()
-    server: subprocess.Popen[bytes] | None = None
-    work = Path(tempfile.mkdtemp(prefix="zhaocai-rush-"))
-    try:
-        name = f"zhaocai_rush_{uuid.uuid4().hex[:8]}"
-        settings = replace(
-            Settings.from_env({"ZHAOCAI_DATA_DIR": str(work)}),
-            database_url=create_database(services.ensure_postgres(), name),
-            storage_url=f"s3://k:s@{services.ensure_s3()}/{name.replace('_', '-')}?secure=false",
-            login_attempts_per_minute=1_000_000,
-        )
-        env = {**settings_env(settings), "ZHAOCAI_DATABASE_POOL_SIZE": "10"}
-        subprocess.run(
-            [sys.executable, "-m", "zhaocai", "migrate"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        bind_engine(engine_for(settings.database_url), all_tables())
-        configure_packages(settings, open_object_store(settings.storage_url))
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "zhaocai.asgi:app",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
+    with served_platform("zhaocai_rush") as base:
         setup_seconds = 30 + args.bidders * 0.15
         deadline = datetime.now(UTC) + timedelta(seconds=setup_seconds + args.window)
         lot_id, bidders = asyncio.run(prepare(args.bidders, deadline))
-        for _ in range(150):
-            try:
-                if httpx.get(base + "/hello", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_until_serving(base)
         key = asyncio.run(public_opening_key(lot_id))
         public = load_public_key(base64.b64decode(key["public_key"]))
         late_count = max(1, args.bidders // 20)
@@ -205,11 +152,6 @@ def main() -> None:
             rush(base, lot_id, bidders, public, deadline, args.window, late_count)
         )
         stored = asyncio.run(submitted_count(lot_id))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        services.stop()
     on_time = [r for r in results if not r["late"]]
     late = [r for r in results if r["late"]]
     receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")

@@ -1,0 +1,97 @@
+"""The platform served for a load benchmark: its own database and bucket, uvicorn, workers.
+
+Shared by the rush benchmarks (bids at a deadline, quotes at an inquiry's deadline), which
+must measure the same server set-up to be comparable: PostgreSQL with a pool of 10, S3,
+two uvicorn workers, no access log. Tables are bound in this process too, so a benchmark
+prepares its data through the services and reads back what was stored.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from procurement.db import bind_engine, engine_for  # noqa: E402
+from procurement.settings import Settings  # noqa: E402
+from storage import open_object_store  # noqa: E402
+from tests.conftest import settings_env  # noqa: E402
+from tests.services import Services, create_database, free_port  # noqa: E402
+from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
+
+
+@contextmanager
+def served_platform(prefix: str) -> Iterator[str]:
+    """Yield the base URL of the app served on a fresh database and bucket named ``prefix``.
+
+    Starts whatever service is not running and stops what it started, and the server, on exit.
+    """
+    services = Services()
+    server: subprocess.Popen[bytes] | None = None
+    work = Path(tempfile.mkdtemp(prefix=f"{prefix.replace('_', '-')}-"))
+    try:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        settings = replace(
+            Settings.from_env({"ZHAOCAI_DATA_DIR": str(work)}),
+            database_url=create_database(services.ensure_postgres(), name),
+            storage_url=f"s3://k:s@{services.ensure_s3()}/{name.replace('_', '-')}?secure=false",
+            login_attempts_per_minute=1_000_000,
+        )
+        env = {**settings_env(settings), "ZHAOCAI_DATABASE_POOL_SIZE": "10"}
+        subprocess.run(
+            [sys.executable, "-m", "zhaocai", "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        bind_engine(engine_for(settings.database_url), all_tables())
+        configure_packages(settings, open_object_store(settings.storage_url))
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "zhaocai.asgi:app",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        services.stop()
+
+
+def wait_until_serving(base: str, seconds: float = 30) -> None:
+    """Wait for the served app to answer (uvicorn's workers take a few seconds)."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        try:
+            if httpx.get(base + "/hello", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the app at {base} did not answer in {seconds:.0f} s")
