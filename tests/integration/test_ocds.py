@@ -1,9 +1,9 @@
 """OCDS 1.1: release and record packages of a project, the bulk export, and their validity.
 
-libcoveocds needs the standard's schema and the lots extension, which it downloads at run
-time; the tests run offline, so they check the packages against the OCDS 1.1 rules written
-out below (required fields, formats, codelists) with jsonschema, and docs/reports.md records
-the full libcoveocds validation run against the published 1.1.5 schema.
+Every release is validated against the standard's own published release schema (1.1.4,
+taken from PyPI: tests/ocds_schema.py) with zero errors allowed; the packages around them,
+and the platform's own promises (ocid prefix, CNY, offsets on dates), against the rules
+written out below. libcoveocds is not used: it downloads the schema from the web at run time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from procurement.ocds import compile_record
 from procurement.tables import Organisation
 from tests.integration.test_reports import NOVEMBER, lot, owner, project
+from tests.ocds_schema import official_release_schema
 
 pytestmark = pytest.mark.integration
 
@@ -195,6 +196,18 @@ def validate(package: dict[str, Any], schema: dict[str, Any]) -> None:
     ).validate(package)
     ids = [r["id"] for r in package.get("releases", [])]
     assert len(ids) == len(set(ids)), "release ids are unique within a package"
+    releases = list(package.get("releases", []))
+    for record in package.get("records", []):
+        releases += [*record.get("releases", []), record["compiledRelease"]]
+    official = jsonschema.Draft4Validator(
+        official_release_schema(), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+    )
+    errors = [
+        f"{release.get('id')}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for release in releases
+        for e in official.iter_errors(release)
+    ]
+    assert errors == [], "the official OCDS release schema reports errors"
 
 
 async def awarded_project() -> tuple[int, int]:
@@ -377,3 +390,14 @@ async def test_the_number_of_bids_stays_secret_until_the_opening(
     validate(package, RELEASE_PACKAGE)
     assert [r["tag"][0] for r in package["releases"]] == ["planning", "tender"]
     assert "numberOfTenderers" not in json.dumps(package)
+
+
+def test_the_official_schema_catches_what_it_should() -> None:
+    """The validation cannot pass vacuously: a release that breaks the standard fails."""
+    validator = jsonschema.Draft4Validator(official_release_schema())
+    broken = {"ocid": "ocds-zhaocai-1", "id": "1", "date": "2026-11-01T00:00:00+08:00"}
+    assert validator.is_valid({**broken, "tag": ["tender"], "initiationType": "tender"})
+    assert not validator.is_valid({**broken, "tag": ["no-such-tag"], "initiationType": "tender"})
+    assert not validator.is_valid(
+        {**broken, "tag": ["tender"], "initiationType": "tender", "tender": {"value": "ten"}}
+    )
