@@ -10,6 +10,10 @@ ALL_OVER_BUDGET), after which the purchaser records re-run or change of method.
 
 Equal lowest quotes: the notice sets no rule, so a random draw decides (RULES §7, practice);
 the draw's outcome is written to the audit log.
+
+Small and micro firms' quotes are ranked at ``price × (1 − rate)`` when the inquiry sets a
+deduction (RULES §6: 10-20 % for goods, SME46 Art. 9, 财库〔2022〕19号); the award amount
+stays the quoted price.
 """
 
 from __future__ import annotations
@@ -21,17 +25,43 @@ from typing import Any
 
 from bidding.quotes import opened_quotes
 from evaluation.inquiry import Quote, select_lowest_quote
+from evaluation.scheme import DEFAULT_DEDUCTION_RANGES, percent
 from procurement import audit, notifications
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
 from procurement.exceptions import Conflict, ValidationError
 from procurement.inquiries import get_inquiry, verdicts_of
-from procurement.lifecycle import LotEvent, LotStatus
+from procurement.lifecycle import LotEvent, LotStatus, ProjectCategory
 from procurement.money import fen_to_yuan, yuan_to_fen
 from procurement.projects import ensure_purchaser_owns, get_lot, get_project, transition_lot
 from procurement.results import FAILURE_TEXT, record_award, record_failure
 from procurement.roles import Actor, Role
-from procurement.tables import Lot, Organisation, User
+from procurement.tables import Inquiry, Lot, Organisation, User
+
+SMALL_OR_MICRO = frozenset({"small", "micro"})
+
+
+def deduction_rate(inquiry: Any) -> Decimal:
+    """The inquiry's small/micro deduction as a rate (0.10 for "10")."""
+    return Decimal(str(inquiry.sme_deduction_percent or "0")) / 100
+
+
+async def check_deduction_on_publication(*, lot_id: int, **_: Any) -> None:
+    """An inquiry is published only with a deduction of 0 or within the legal range.
+
+    Raising aborts the publication's transaction: nothing of the inquiry is written.
+    """
+    inquiry = await Inquiry.objects().where(Inquiry.lot == lot_id).first()
+    if inquiry is None:
+        return
+    rate = deduction_rate(inquiry)
+    allowed = DEFAULT_DEDUCTION_RANGES[ProjectCategory.GOODS].small_or_micro
+    if rate != 0 and rate not in allowed:
+        raise ValidationError(
+            f"the small/micro price deduction {percent(rate)} % is outside {allowed} "
+            "(SME46 Art. 9; 财库〔2022〕19号; 小微企业价格扣除比例须为0或在法定范围内)",
+            field="sme_deduction_percent",
+        )
 
 
 @dataclass(frozen=True)
@@ -78,17 +108,29 @@ async def conclude_inquiry(
             "(须对每份报价作出是否符合要求的判定)",
             field="verdicts",
         )
+    sizes = {
+        int(row["id"]): str(row["enterprise_size"])
+        for row in await Organisation.select(Organisation.id, Organisation.enterprise_size).where(
+            Organisation.id.is_in([int(q["bidder"]) for q in opened] or [0])
+        )
+    }
     quotes = [
         Quote(
             supplier=str(q["bidder"]),
             price=fen_to_yuan(int(q["declared_price_fen"])),
             compliant=verdicts[int(q["bidder"])][0],
             non_compliance=verdicts[int(q["bidder"])][1],
+            is_small_or_micro=sizes.get(int(q["bidder"])) in SMALL_OR_MICRO,
         )
         for q in opened
     ]
     budget = fen_to_yuan(lot.budget_fen)
-    result = select_lowest_quote(quotes, budget=budget, rng=rng or random.SystemRandom())
+    result = select_lowest_quote(
+        quotes,
+        budget=budget,
+        rng=rng or random.SystemRandom(),
+        deduction_rate=deduction_rate(inquiry),
+    )
     ranking = [
         {"supplier_id": int(r.supplier), "price": str(r.price), "rank": r.rank, "drawn": r.drawn}
         for r in result.ranking

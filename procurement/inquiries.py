@@ -84,6 +84,23 @@ class InquiryDraft:
     framework_id: int | None = None
     requirements: str = ""
     title_en: str = ""
+    sme_deduction_percent: str = "0"
+    """Small/micro price deduction for ranking only, in percent (RULES §6); 0 for none."""
+
+
+def _deduction_percent(text: str) -> Decimal:
+    """The small/micro deduction as a percentage from 0 to under 100.
+
+    Its legal range (RULES §6: 10-20 % for goods) is evaluation's to check, at publication.
+    """
+    value = parse_decimal(text.strip() or "0", "sme_deduction_percent", what="a percentage")
+    if not Decimal(0) <= value < Decimal(100):
+        raise ValidationError(
+            "the small/micro price deduction is a percentage from 0 to under 100 "
+            "(小微企业价格扣除比例应为0至100之间的百分数)",
+            field="sme_deduction_percent",
+        )
+    return value
 
 
 def _items(drafts: list[ItemDraft]) -> list[Item]:
@@ -201,6 +218,7 @@ async def create_inquiry(
     if actor.role is not Role.PURCHASER or actor.organisation_id is None:
         raise Forbidden("only a purchasing unit's user may post a price inquiry")
     _check_terms(draft)
+    deduction = _deduction_percent(draft.sme_deduction_percent)
     items = _items(draft.items)
     now = clock.now()
     mode, suppliers = await _invited_suppliers(draft, china_date(now))
@@ -245,6 +263,7 @@ async def create_inquiry(
             evaluation_rule=EVALUATION_RULE,
             invitation_mode=mode,
             framework=draft.framework_id if mode is InvitationMode.FRAMEWORK else None,
+            sme_deduction_percent=format(deduction.normalize(), "f"),
         )
         await inquiry.save()
         for item in items:
@@ -377,6 +396,7 @@ async def inquiry_view(actor: Actor, inquiry_id: int) -> dict[str, Any]:
         "delivery_time": inquiry.delivery_time,
         "requirements": inquiry.requirements,
         "evaluation_rule": inquiry.evaluation_rule,
+        "sme_deduction_percent": inquiry.sme_deduction_percent,
         "invitation_mode": inquiry.invitation_mode,
         "framework_id": inquiry.framework,
         "follow_up": inquiry.follow_up,

@@ -276,6 +276,8 @@ class Inquiry(Table, tablename="inquiry"):
     follow_up = Varchar(length=20, default="")
     follow_up_note = Text(default="")
     follow_up_at = Timestamptz(null=True, default=None)
+    # small/micro price deduction in percent, for ranking only (RULES §6); "0" for none
+    sme_deduction_percent = Varchar(length=10, default="0")
 
 
 class InquiryItem(Table, tablename="inquiry_item"):

@@ -100,6 +100,7 @@ def draft_from_form(form: dict[str, Any]) -> InquiryDraft:
         supplier_ids=_ids(form_list(form, "supplier_id"), "suppliers"),
         framework_id=_ids([framework], "framework_id")[0] if framework.strip() else None,
         requirements=form_text(form, "requirements"),
+        sme_deduction_percent=form_text(form, "sme_deduction_percent"),
     )
 
 
@@ -221,6 +222,7 @@ class InquiryIn:
     framework_id: int | None = None
     requirements: str = ""
     title_en: str = ""
+    sme_deduction_percent: str = "0"
 
 
 @dataclass
@@ -278,6 +280,7 @@ class InquiryApiController(Controller):
             supplier_ids=data.supplier_ids,
             framework_id=data.framework_id,
             requirements=data.requirements,
+            sme_deduction_percent=data.sme_deduction_percent,
         )
         inquiry_id = await create_inquiry(actor, draft)
         return await inquiry_view(actor, inquiry_id)

@@ -361,3 +361,48 @@ async def test_the_sweep_opens_quotes_whose_deadline_task_never_ran(
     )
     assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
     assert len(await opened_quotes(inquiry_id)) == 3
+
+
+async def test_a_small_firms_deducted_price_ranks_first_and_is_paid_its_quote(
+    app: Litestar, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    """RULES §6: with a 10 % deduction a small firm's 181,200 ranks at 163,080, below the
+    large firm's 168,000; the award amount stays its quoted 181,200."""
+    purchaser = await actor(Role.PURCHASER)
+    large, small, other = [await supplier(f"E{i}") for i in range(3)]
+    await Organisation.update({Organisation.enterprise_size: "small"}).where(
+        Organisation.id == small.organisation_id
+    )
+    await Organisation.update({Organisation.enterprise_size: "large"}).where(
+        Organisation.id.is_in([large.organisation_id, other.organisation_id])
+    )
+    inquiry_id = await create_inquiry(
+        purchaser,
+        rfq([large, small, other], seconds=12, sme_deduction_percent="10"),
+        limits=SECONDS,
+    )
+    inquiry = await get_inquiry(inquiry_id)
+    assert inquiry.sme_deduction_percent == "10"
+    for who, price in ((large, PRICES["S1"]), (small, PRICES["S4"]), (other, PRICES["S3"])):
+        await send(who, inquiry_id, quote(price))
+    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    for who in (large, small, other):
+        await record_verdict(purchaser, inquiry_id, int(who.organisation_id or 0), compliant=True)
+    outcome = await conclude_inquiry(purchaser, inquiry_id)
+    assert outcome.supplier_id == small.organisation_id
+    assert outcome.award_fen == 18_120_000
+
+
+@pytest.mark.parametrize("percent", ["5", "25", "abc", "-1", "100"])
+async def test_an_unlawful_deduction_is_refused_and_nothing_is_written(
+    app: Litestar, percent: str
+) -> None:
+    purchaser = await actor(Role.PURCHASER)
+    suppliers = [await supplier(f"F{i}") for i in range(3)]
+    with pytest.raises(ValidationError) as refused:
+        await create_inquiry(
+            purchaser, rfq(suppliers, seconds=600, sme_deduction_percent=percent), limits=SECONDS
+        )
+    assert refused.value.field == "sme_deduction_percent"
+    assert await Inquiry.count() == 0
+    assert await Project.count() == 0
