@@ -18,7 +18,7 @@ from procurement.contract_tables import Contract
 from procurement.db import is_unique_violation, transaction
 from procurement.exceptions import Conflict, ValidationError
 from procurement.lifecycle import LotStatus
-from procurement.money import MoneyError, parse_yuan, yuan_to_fen
+from procurement.money import FEN_PER_YUAN, MAX_YUAN, MoneyError, parse_yuan, yuan_to_fen
 from procurement.projects import ensure_purchaser_owns, get_lot, get_project
 from procurement.roles import Actor, Role
 from procurement.tables import Lot
@@ -54,6 +54,8 @@ def parse_amount_fen(value: object) -> int:
             "amount_fen must be a whole number of fen, e.g. 117580000 (合同金额须为整数分)",
             field="amount_fen",
         )
+    if abs(value) > MAX_YUAN * FEN_PER_YUAN:  # past it the bigint column overflows
+        raise ValidationError("amount_fen is out of range (合同金额超出范围)", field="amount_fen")
     return value
 
 

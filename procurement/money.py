@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 FEN_PER_YUAN = 100
 YUAN_PER_WAN = Decimal(10_000)
 CENT = Decimal("0.01")
+#: No procurement is worth more; its fen fit a PostgreSQL ``bigint`` with room to add up.
+MAX_YUAN = Decimal(10) ** 14
 
 
 class MoneyError(ValueError):
@@ -28,6 +30,8 @@ def parse_yuan(text: str | int | Decimal) -> Decimal:
         raise MoneyError(f"{text!r} is not an amount of money")
     if value < 0:
         raise MoneyError(f"amount {value} must not be negative")
+    if value > MAX_YUAN:  # "1e400" cannot be quantized; its fen would overflow the column
+        raise MoneyError(f"amount {value} is more than {MAX_YUAN:,} yuan")
     if value != value.quantize(CENT):
         raise MoneyError(f"amount {value} has more than 2 decimal places (fen)")
     return value.quantize(CENT)

@@ -16,6 +16,7 @@ from procurement import audit
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.exceptions import NotFound, ValidationError
 from procurement.lifecycle import LotStatus, ProcurementMethod, ProjectCategory
+from procurement.numbers import parse_whole
 from procurement.roles import SYSTEM_ACTOR, Actor
 from procurement.tables import Notice
 
@@ -130,10 +131,8 @@ class NoticeFilters:
 
         purchaser = query.get("purchaser", "").strip()
         page_text = query.get("page", "1").strip() or "1"
-        if not page_text.isdigit() or not 1 <= int(page_text) <= 10_000:
-            raise ValidationError("page must be a number from 1 to 10000", field="page")
-        if purchaser and not purchaser.isdigit():
-            raise ValidationError("purchaser must be an organisation id", field="purchaser")
+        page = parse_whole(page_text, "page", minimum=1, maximum=10_000)
+        purchaser_id = parse_whole(purchaser, "purchaser", minimum=1) if purchaser else None
         text = query.get("q", "").strip()
         if len(text) > MAX_QUERY_LENGTH:
             raise ValidationError(
@@ -145,10 +144,10 @@ class NoticeFilters:
             category=enum_or_none(ProjectCategory, "category"),
             method=enum_or_none(ProcurementMethod, "method"),
             status=enum_or_none(LotStatus, "status"),
-            purchaser_id=int(purchaser) if purchaser else None,
+            purchaser_id=purchaser_id,
             date_from=date_or_none("from"),
             date_to=date_or_none("to"),
-            page=int(page_text),
+            page=page,
         )
         if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
             raise ValidationError("the start date is after the end date", field="from")

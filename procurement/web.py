@@ -48,6 +48,7 @@ from procurement.exceptions import (
 )
 from procurement.i18n import Translator, pick_language
 from procurement.money import fen_to_yuan, to_wan
+from procurement.numbers import MAX_ROW_ID, parse_whole, row_id_in_range
 from procurement.roles import Actor, Role
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)
@@ -235,15 +236,23 @@ def form_list(form: Mapping[str, Any], name: str) -> list[str]:
     return [str(value)]
 
 
-def parse_int(value: str, field: str, *, minimum: int | None = None) -> int:
-    """An integer from a form or query, with a clear error."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{field} must be a whole number", field=field) from exc
-    if minimum is not None and number < minimum:
-        raise ValidationError(f"{field} must be at least {minimum}", field=field)
-    return number
+def parse_int(
+    value: str, field: str, *, minimum: int | None = None, maximum: int = MAX_ROW_ID
+) -> int:
+    """An integer from a form or query, with a clear error (see :mod:`procurement.numbers`)."""
+    return parse_whole(value, field, minimum=minimum, maximum=maximum)
+
+
+def path_ids_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Refuse a path whose ``{...:int}`` parameter no row can have (404, not a database error).
+
+    The router accepts any integer (2**63, "-1"); the columns hold 1..:data:`MAX_ROW_ID`.
+    """
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not row_id_in_range(value):
+            raise NotFoundException("no such record (记录不存在)")
 
 
 def choices(values: Iterable[str]) -> list[str]:

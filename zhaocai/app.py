@@ -44,6 +44,7 @@ from procurement.web import (
     domain_error_handler,
     http_error_handler,
     humanize,
+    path_ids_guard,
     role_guard,
 )
 from storage import open_object_store
@@ -171,7 +172,7 @@ def create_app(
         lifespan=[lifespan],
         on_app_init=[session_auth.on_app_init],
         middleware=[login_limit.middleware],
-        guards=[role_guard],
+        guards=[role_guard, path_ids_guard],
         stores=_stores(settings),
         csrf_config=csrf,
         template_config=TemplateConfig(instance=_template_engine(dirs)),

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from procurement.accounts import SupplierRegistration, authenticate, register_supplier
 from procurement.exceptions import ValidationError, ZhaocaiError
-from procurement.web import PUBLIC, current_actor, form_text, render, status_for
+from procurement.web import PUBLIC, current_actor, form_list, form_text, render, status_for
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -78,9 +78,7 @@ class AuthController(Controller):
                 "address",
             )
         }
-        categories = data.get("categories", [])
-        if isinstance(categories, str):
-            categories = [categories]
+        categories = form_list(data, "categories")  # a file in its place is text too
         try:
             if form_text(data, "password") != form_text(data, "password2"):
                 raise ValidationError(

@@ -10,11 +10,11 @@ from litestar.response import Template
 
 from procurement.audit import verify_audit_log
 from procurement.documents import list_downloads
-from procurement.exceptions import ValidationError
+from procurement.numbers import MAX_BIGINT
 from procurement.projects import get_project
 from procurement.roles import Role
 from procurement.tables import AuditEntry, Lot
-from procurement.web import render, require_actor, roles
+from procurement.web import parse_int, render, require_actor, roles
 
 SUPERVISOR = roles(Role.SUPERVISOR)
 AUDIT_PAGE = 50
@@ -52,8 +52,10 @@ class SupervisorController(Controller):
         action = request.query_params.get("action", "").strip()
         subject = request.query_params.get("subject", "").strip()
         before_text = request.query_params.get("before", "").strip()
-        if before_text and not before_text.isdigit():
-            raise ValidationError("before must be a sequence number", field="before")
+        # "²".isdigit() holds and int("²") fails: one parser for numbers from outside
+        before = (
+            parse_int(before_text, "before", minimum=0, maximum=MAX_BIGINT) if before_text else None
+        )
         query = AuditEntry.select()
         if action:
             query = query.where(AuditEntry.action.like(f"{action.replace('%', '')}%"))
@@ -62,8 +64,8 @@ class SupervisorController(Controller):
             query = query.where(AuditEntry.subject_type == kind)
             if ident:
                 query = query.where(AuditEntry.subject_id == ident)
-        if before_text:
-            query = query.where(AuditEntry.seq < int(before_text))
+        if before is not None:
+            query = query.where(AuditEntry.seq < before)
         rows = await query.order_by(AuditEntry.seq, ascending=False).limit(AUDIT_PAGE)
         verification = None
         if request.query_params.get("verify") == "1":
