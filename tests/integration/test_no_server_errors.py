@@ -15,9 +15,12 @@ hostile values reach the real parsing code rather than bouncing off an empty for
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
+import typing
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -74,6 +77,37 @@ def field_names(handler: Any) -> list[str]:
         return []
     names = set(re.findall(r"""["']([a-z][a-z0-9_]{0,40})["']""", source))
     return sorted(names - NOT_FIELDS)
+
+
+#: Per type, values that pass the framework's decoding but not the domain's rules.
+TYPED: dict[Any, tuple[Any, ...]] = {
+    int: (2**63, -1, 2**31),
+    str: ("a\x00b", "x" * 70_000, "1e400"),
+    date: ("2026-12-31", "2026-12-31", "2026-12-31"),
+}
+
+
+def typed_body(cls: Any, variant: int) -> Any:
+    """A body shaped like the handler's dataclass whose values break the domain's rules."""
+    origin = typing.get_origin(cls)
+    if origin is list:
+        return [typed_body(typing.get_args(cls)[0], variant)] * 2
+    if origin is dict:
+        return {"a.txt": typed_body(typing.get_args(cls)[1], variant)}
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        return {f.name: typed_body(hints[f.name], variant) for f in dataclasses.fields(cls)}
+    for union_member in typing.get_args(cls):  # X | None
+        if union_member is not type(None):
+            return typed_body(union_member, variant)
+    return TYPED.get(cls, ("²",) * 3)[variant]
+
+
+def data_class(handler: Any) -> Any:
+    """The dataclass a handler decodes its JSON body into, if it declares one."""
+    parameter = handler.parsed_fn_signature.parameters.get("data")
+    annotation = getattr(parameter, "annotation", None)
+    return annotation if dataclasses.is_dataclass(annotation) else None
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
@@ -156,6 +190,10 @@ async def walk_route(
             await walker.check(
                 client, method, url, f"json={str(value)[:20]!r}", json=body, headers=headers
             )
+        cls = data_class(handler)
+        for variant in range(3 if cls else 0):
+            body = typed_body(cls, variant)
+            await walker.check(client, method, url, f"typed {variant}", json=body, headers=headers)
         for raw in RAW_BODIES:
             await walker.check(
                 client,
