@@ -79,28 +79,57 @@ def field_names(handler: Any) -> list[str]:
     return sorted(names - NOT_FIELDS)
 
 
-#: Per type, values that pass the framework's decoding but not the domain's rules.
-TYPED: dict[Any, tuple[Any, ...]] = {
+#: Per type, a plausible value and values that pass decoding but break the domain's rules.
+PLAUSIBLE: dict[Any, Any] = {int: 1, str: "1", date: "2027-01-15", bool: True}
+BREAKING: dict[Any, tuple[Any, ...]] = {
     int: (2**63, -1, 2**31),
     str: ("a\x00b", "x" * 70_000, "1e400"),
-    date: ("2026-12-31", "2026-12-31", "2026-12-31"),
 }
 
 
-def typed_body(cls: Any, variant: int) -> Any:
-    """A body shaped like the handler's dataclass whose values break the domain's rules."""
+def plausible(cls: Any, bad: tuple[str, Any] | None = None, path: str = "") -> Any:
+    """A body shaped like ``cls``; the leaf at ``bad[0]`` (a dotted path) holds ``bad[1]``."""
+    if bad is not None and bad[0] == path:
+        return bad[1]
     origin = typing.get_origin(cls)
     if origin is list:
-        return [typed_body(typing.get_args(cls)[0], variant)] * 2
-    if origin is dict:
-        return {"a.txt": typed_body(typing.get_args(cls)[1], variant)}
+        return [plausible(typing.get_args(cls)[0], bad, path + ".0")]
+    if origin is dict:  # optional maps (attachments) stay empty
+        return {}
     if dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls)
-        return {f.name: typed_body(hints[f.name], variant) for f in dataclasses.fields(cls)}
-    for union_member in typing.get_args(cls):  # X | None
-        if union_member is not type(None):
-            return typed_body(union_member, variant)
-    return TYPED.get(cls, ("²",) * 3)[variant]
+        return {
+            f.name: plausible(hints[f.name], bad, f"{path}.{f.name}")
+            for f in dataclasses.fields(cls)
+        }
+    for member in typing.get_args(cls):  # X | None
+        if member is not type(None):
+            return plausible(member, bad, path)
+    return PLAUSIBLE.get(cls, "1")
+
+
+def leaves(cls: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, type) of every scalar in a body shaped like ``cls``."""
+    origin = typing.get_origin(cls)
+    if origin is list:
+        yield from leaves(typing.get_args(cls)[0], path + ".0")
+    elif origin is dict:
+        return
+    elif dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            yield from leaves(hints[f.name], f"{path}.{f.name}")
+    elif members := [m for m in typing.get_args(cls) if m is not type(None)]:
+        yield from leaves(members[0], path)
+    else:
+        yield path, cls
+
+
+def broken_bodies(cls: Any) -> Iterator[tuple[str, Any]]:
+    """A plausible body with one leaf at a time replaced by each breaking value."""
+    for path, leaf_type in leaves(cls):
+        for value in BREAKING.get(leaf_type, ()):
+            yield f"{path}={str(value)[:12]}", plausible(cls, (path, value))
 
 
 def data_class(handler: Any) -> Any:
@@ -191,9 +220,8 @@ async def walk_route(
                 client, method, url, f"json={str(value)[:20]!r}", json=body, headers=headers
             )
         cls = data_class(handler)
-        for variant in range(3 if cls else 0):
-            body = typed_body(cls, variant)
-            await walker.check(client, method, url, f"typed {variant}", json=body, headers=headers)
+        for what, body in broken_bodies(cls) if cls else ():
+            await walker.check(client, method, url, what, json=body, headers=headers)
         for raw in RAW_BODIES:
             await walker.check(
                 client,
@@ -329,3 +357,57 @@ def test_whole_numbers_are_ascii_digits_within_a_column(text: str, expected: int
 def test_absurd_amounts_are_money_errors(text: str) -> None:
     with pytest.raises(MoneyError):
         parse_yuan(text)
+
+
+async def test_out_of_range_numbers_in_otherwise_valid_api_bodies_are_refused(
+    client: Client,
+) -> None:
+    """One number past its column in a body that is otherwise right: a 4xx, nothing written."""
+    users, ids = await world()
+    headers = {"x-csrftoken": ""}
+
+    async def post(role: Role, url: str, body: dict[str, Any]) -> int:
+        client.cookies.clear()
+        await login(client, users[role].username)
+        headers["x-csrftoken"] = client.cookies.get("zc_csrf") or ""
+        before = await snapshot()
+        response = await client.post(url, json=body, headers=headers)
+        if response.status_code >= 400:
+            assert await snapshot() == before, url
+        return response.status_code
+
+    framework = {
+        "name": "办公用品 2027",
+        "category": "goods",
+        "valid_from": "2027-01-01",
+        "valid_until": "2027-12-31",
+    }
+    for supplier in (2**63, 2**31, -1):
+        body = {**framework, "supplier_ids": [int(ids["supplier_id"]), supplier]}
+        assert await post(Role.ADMIN, "/api/frameworks", body) in {400, 404, 409}, supplier
+    quote = {
+        "lines": [{"item": 1, "quantity": "2", "unit_price": "100"}],
+        "delivery_days": 15,
+        "declarations": "满足全部实质性要求",
+    }
+    url = f"/api/inquiries/{ids['inquiry_id']}/quote"
+    for field, value in (("delivery_days", 2**63), ("delivery_days", 2**31), ("item", 2**63)):
+        body = (
+            {**quote, field: value}
+            if field != "item"
+            else {
+                **quote,
+                "lines": [{"item": value, "quantity": "2", "unit_price": "100"}],
+            }
+        )
+        assert await post(Role.BIDDER, url, body) in {400, 404, 409}, (field, value)
+    inquiry = {
+        "title": "纸",
+        "items": [{"name": "纸", "quantity": "1", "unit": "箱"}],
+        "budget": "100",
+        "delivery_place": "a",
+        "delivery_time": "b",
+        "invitation_mode": "selected",
+        "supplier_ids": [2**63],
+    }
+    assert await post(Role.PURCHASER, "/api/inquiries", inquiry) in {400, 404, 409}
