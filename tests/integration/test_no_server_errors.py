@@ -376,7 +376,7 @@ async def test_out_of_range_numbers_in_otherwise_valid_api_bodies_are_refused(
             assert await snapshot() == before, url
         return response.status_code
 
-    framework = {
+    framework: dict[str, Any] = {
         "name": "办公用品 2027",
         "category": "goods",
         "valid_from": "2027-01-01",
@@ -385,7 +385,7 @@ async def test_out_of_range_numbers_in_otherwise_valid_api_bodies_are_refused(
     for supplier in (2**63, 2**31, -1):
         body = {**framework, "supplier_ids": [int(ids["supplier_id"]), supplier]}
         assert await post(Role.ADMIN, "/api/frameworks", body) in {400, 404, 409}, supplier
-    quote = {
+    quote: dict[str, Any] = {
         "lines": [{"item": 1, "quantity": "2", "unit_price": "100"}],
         "delivery_days": 15,
         "declarations": "满足全部实质性要求",
@@ -401,7 +401,7 @@ async def test_out_of_range_numbers_in_otherwise_valid_api_bodies_are_refused(
             }
         )
         assert await post(Role.BIDDER, url, body) in {400, 404, 409}, (field, value)
-    inquiry = {
+    inquiry: dict[str, Any] = {
         "title": "纸",
         "items": [{"name": "纸", "quantity": "1", "unit": "箱"}],
         "budget": "100",
