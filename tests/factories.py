@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from procurement.credit_code import credit_code_check_char
 from procurement.deadlines import TimeLimits
 from procurement.projects import LotDraft, ProjectDraft, create_project, publish_project
 from procurement.roles import Actor, EnterpriseSize, OrganisationKind, Role
-from procurement.tables import Organisation, User
+from procurement.tables import Lot, Organisation, User
 
 PASSWORD = "correct-horse-battery"
 _serial = itertools.count(1)
@@ -174,3 +175,16 @@ async def login(client: AsyncTestClient[Litestar], username: str, password: str 
 def csrf(client: AsyncTestClient[Litestar]) -> dict[str, str]:
     """The CSRF form field for the client's current token."""
     return {"_csrf_token": client.cookies.get("zc_csrf") or ""}
+
+
+async def wait_for_lot(lot_id: int, statuses: set[str], seconds: float = 40) -> str:
+    """Poll a lot until the worker moves it into one of ``statuses``; its last status."""
+    status = ""
+    for _ in range(int(seconds * 4)):
+        lot = await Lot.objects().where(Lot.id == lot_id).first()
+        assert lot is not None
+        status = lot.status
+        if status in statuses:
+            return status
+        await asyncio.sleep(0.25)
+    return status

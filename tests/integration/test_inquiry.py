@@ -9,7 +9,6 @@ the lot by itself; the purchaser judges compliance and concludes: S2 wins at 172
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from datetime import date, timedelta
@@ -47,7 +46,7 @@ from procurement.tables import (
     Organisation,
     Project,
 )
-from tests.factories import actor
+from tests.factories import actor, wait_for_lot
 
 pytestmark = pytest.mark.integration
 SECONDS = TimeLimits(inquiry_working_days=0, deadline_on_working_day=False)
@@ -106,18 +105,6 @@ async def send(
     )
 
 
-async def wait_for(lot_id: int, statuses: set[str], seconds: float = 40) -> str:
-    status = ""
-    for _ in range(int(seconds * 4)):
-        lot = await Lot.objects().where(Lot.id == lot_id).first()
-        assert lot is not None
-        status = lot.status
-        if status in statuses:
-            return status
-        await asyncio.sleep(0.25)
-    return status
-
-
 async def test_quotes_open_by_themselves_and_the_lowest_compliant_quote_wins(
     app: Litestar, celery_worker: subprocess.Popen[bytes]
 ) -> None:
@@ -153,7 +140,7 @@ async def test_quotes_open_by_themselves_and_the_lowest_compliant_quote_wins(
     assert mine is not None
     assert mine["receipt"]["receipt"]["bid_id"] == receipts["S2"]["receipt"]["bid_id"]  # type: ignore[index]
 
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     with pytest.raises(Conflict, match="not open"):
         await send(s["S4"], inquiry_id, quote("80000"))
     opened = await opened_quotes(inquiry_id)
@@ -209,7 +196,7 @@ async def test_too_few_compliant_quotes_terminate_the_inquiry_and_the_choice_is_
         await send(who, inquiry_id, quote(price))
     with pytest.raises(Conflict, match="only a failed"):
         await record_follow_up(purchaser, inquiry_id, "rerun")
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     for who in s:
         await record_verdict(purchaser, inquiry_id, int(who.organisation_id or 0), compliant=True)
     # RULES §10(b) variant 2: one quote over budget leaves two → terminated
@@ -332,7 +319,7 @@ async def test_equal_lowest_quotes_are_decided_by_a_recorded_draw(
     inquiry = await get_inquiry(inquiry_id)
     for who, price in zip(s, ("86250", "86250", "87900"), strict=True):
         await send(who, inquiry_id, quote(price))
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     for who in s:
         await record_verdict(purchaser, inquiry_id, int(who.organisation_id or 0), compliant=True)
     # RULES §7: no legal rule for equal lowest quotes and none in the notice: a random draw
@@ -359,7 +346,7 @@ async def test_the_sweep_opens_quotes_whose_deadline_task_never_ran(
     await Project.update({Project.bid_deadline: SYSTEM_CLOCK.now() - timedelta(seconds=1)}).where(
         Project.id == inquiry.project
     )
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     assert len(await opened_quotes(inquiry_id)) == 3
 
 
@@ -385,7 +372,7 @@ async def test_a_small_firms_deducted_price_ranks_first_and_is_paid_its_quote(
     assert inquiry.sme_deduction_percent == "10"
     for who, price in ((large, PRICES["S1"]), (small, PRICES["S4"]), (other, PRICES["S3"])):
         await send(who, inquiry_id, quote(price))
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     for who in (large, small, other):
         await record_verdict(purchaser, inquiry_id, int(who.organisation_id or 0), compliant=True)
     outcome = await conclude_inquiry(purchaser, inquiry_id)

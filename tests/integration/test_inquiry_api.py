@@ -20,8 +20,8 @@ from procurement.clock import CHINA, SYSTEM_CLOCK
 from procurement.inquiries import create_inquiry
 from procurement.roles import Actor, Role
 from procurement.tables import Inquiry, Notice, Project, QuoteVerdict
-from tests.factories import actor, csrf, login
-from tests.integration.test_inquiry import SECONDS, rfq, supplier, wait_for
+from tests.factories import actor, csrf, login, wait_for_lot
+from tests.integration.test_inquiry import SECONDS, rfq, supplier
 
 pytestmark = pytest.mark.integration
 Client = AsyncTestClient[Litestar]
@@ -112,7 +112,7 @@ async def test_suppliers_quote_through_the_api_and_the_purchaser_concludes(
     )
     assert early.status_code == 409
     assert await QuoteVerdict.count() == 0
-    assert await wait_for(inquiry.lot, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(inquiry.lot, {"opened", "failed"}) == "opened"
     quotes = (await client.get(f"/api/inquiries/{inquiry_id}/quotes")).json()
     assert len(quotes) == 3
     no_reason = await client.put(

@@ -34,7 +34,14 @@ from procurement.roles import Actor, Role
 from procurement.settings import Settings
 from procurement.tables import Lot
 from tests.conftest import run_cli
-from tests.factories import CUSTODIAN_KEYS, PASSWORD, actor, custodians, published_project
+from tests.factories import (
+    CUSTODIAN_KEYS,
+    PASSWORD,
+    actor,
+    custodians,
+    published_project,
+    wait_for_lot,
+)
 
 pytestmark = pytest.mark.integration
 PASSPHRASE = "custodian passphrase 2026"
@@ -44,18 +51,6 @@ async def lot_of(project_id: int) -> Lot:
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None
     return lot
-
-
-async def wait_for(lot_id: int, statuses: set[str], seconds: float = 40) -> str:
-    status = ""
-    for _ in range(int(seconds * 4)):
-        lot = await Lot.objects().where(Lot.id == lot_id).first()
-        assert lot is not None
-        status = lot.status
-        if status in statuses:
-            return status
-        await asyncio.sleep(0.25)
-    return status
 
 
 async def fetch(url: str) -> httpx.Response:
@@ -132,7 +127,7 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
         other.get(f"/api/bids/{receipts[0]['receipt']['bid_id']}")  # type: ignore[index]
 
     # wait for the deadline: a late bid is refused by the server clock
-    assert await wait_for(lot.id, {"bidding_closed"}) == "bidding_closed"
+    assert await wait_for_lot(lot.id, {"bidding_closed"}) == "bidding_closed"
     with pytest.raises(ClientError, match="deadline"):
         await asyncio.to_thread(bid, live_server, suppliers[3], lot.id, "900000.00", tmp_path)
 
@@ -145,7 +140,7 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
         await asyncio.to_thread(
             client(live_server, keeper).release_share, lot.id, key_file, PASSPHRASE
         )
-    assert await wait_for(lot.id, {"opened", "failed"}) == "opened"
+    assert await wait_for_lot(lot.id, {"opened", "failed"}) == "opened"
     record = (await fetch(f"{live_server}/api/public/lots/{lot.id}/opening")).json()
     prices = sorted(b["declared_price_fen"] for b in record["bids"])
     assert prices == [94_000_000, 95_500_050, 98_000_000]
