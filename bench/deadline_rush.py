@@ -28,15 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from served import served_platform, wait_until_serving  # noqa: E402
+from served import approved_suppliers, served_platform, wait_until_serving  # noqa: E402
 
 from bidding.envelope import EnvelopeContext, load_public_key, seal  # noqa: E402
 from bidding.services import price_declaration, public_opening_key  # noqa: E402
 from bidding.tables import Bid  # noqa: E402
-from procurement.accounts import hash_password  # noqa: E402
 from procurement.roles import Role  # noqa: E402
-from procurement.tables import Lot, Organisation, User  # noqa: E402
-from tests.factories import PASSWORD, actor, credit_code, published_project  # noqa: E402
+from procurement.tables import Lot  # noqa: E402
+from tests.factories import PASSWORD, actor, published_project  # noqa: E402
 
 
 async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str, int]]]:
@@ -45,40 +44,8 @@ async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str
     project_id = await published_project(purchaser, deadline=deadline, custody_mode="platform")
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None
-    now = datetime.now(UTC)
-    password_hash = hash_password(PASSWORD)
-    orgs = [
-        Organisation(
-            name=f"供应商 {i}",
-            kind="supplier",
-            credit_code=credit_code(10_000 + i),
-            enterprise_size="small",
-            status="approved",
-            created_at=now,
-        )
-        for i in range(bidders)
-    ]
-    await Organisation.insert(*orgs)
-    rows = (
-        await Organisation.select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == "supplier")
-        .order_by(Organisation.id)
-    )
-    await User.insert(
-        *[
-            User(
-                username=f"rush{i}",
-                password_hash=password_hash,
-                display_name=f"rush{i}",
-                role="bidder",
-                organisation=row["id"],
-                status="active",
-                created_at=now,
-            )
-            for i, row in enumerate(rows)
-        ]
-    )
-    return int(lot.id), [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)]
+    suppliers = await approved_suppliers(count=bidders)
+    return int(lot.id), suppliers
 
 
 async def submitted_count(lot_id: int) -> int:

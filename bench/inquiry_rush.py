@@ -32,15 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from served import served_platform, wait_until_serving  # noqa: E402
+from served import approved_suppliers, served_platform, wait_until_serving  # noqa: E402
 
 from bidding.tables import Bid  # noqa: E402
-from procurement.accounts import hash_password  # noqa: E402
 from procurement.deadlines import TimeLimits  # noqa: E402
 from procurement.inquiries import InquiryDraft, ItemDraft, create_inquiry  # noqa: E402
 from procurement.roles import Role  # noqa: E402
-from procurement.tables import Inquiry, Organisation, Project, User  # noqa: E402
-from tests.factories import PASSWORD, actor, credit_code  # noqa: E402
+from procurement.tables import Inquiry, Project  # noqa: E402
+from tests.factories import PASSWORD, actor  # noqa: E402
 
 SECONDS = TimeLimits(inquiry_working_days=0, deadline_on_working_day=False)
 
@@ -48,40 +47,7 @@ SECONDS = TimeLimits(inquiry_working_days=0, deadline_on_working_day=False)
 async def prepare(bidders: int, deadline: datetime) -> tuple[int, int, list[tuple[str, int]]]:
     """``bidders`` approved suppliers of goods with one login each, all invited to one inquiry."""
     purchaser = await actor(Role.PURCHASER)
-    now = datetime.now(UTC)
-    password_hash = hash_password(PASSWORD)
-    orgs = [
-        Organisation(
-            name=f"供应商 {i}",
-            kind="supplier",
-            credit_code=credit_code(10_000 + i),
-            enterprise_size="small",
-            categories="goods",
-            status="approved",
-            created_at=now,
-        )
-        for i in range(bidders)
-    ]
-    await Organisation.insert(*orgs)
-    rows = (
-        await Organisation.select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == "supplier")
-        .order_by(Organisation.id)
-    )
-    await User.insert(
-        *[
-            User(
-                username=f"rush{i}",
-                password_hash=password_hash,
-                display_name=f"rush{i}",
-                role="bidder",
-                organisation=row["id"],
-                status="active",
-                created_at=now,
-            )
-            for i, row in enumerate(rows)
-        ]
-    )
+    suppliers = await approved_suppliers(count=bidders, categories="goods")
     inquiry_id = await create_inquiry(
         purchaser,
         InquiryDraft(
@@ -103,7 +69,7 @@ async def prepare(bidders: int, deadline: datetime) -> tuple[int, int, list[tupl
     return (
         inquiry_id,
         int(inquiry.lot),
-        [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)],
+        suppliers,
     )
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +25,13 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from procurement.accounts import hash_password  # noqa: E402
 from procurement.db import bind_engine, engine_for  # noqa: E402
 from procurement.settings import Settings  # noqa: E402
+from procurement.tables import Organisation, User  # noqa: E402
 from storage import open_object_store  # noqa: E402
 from tests.conftest import settings_env  # noqa: E402
+from tests.factories import PASSWORD, credit_code  # noqa: E402
 from tests.services import Services, create_database, free_port  # noqa: E402
 from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
 
@@ -95,3 +99,46 @@ def wait_until_serving(base: str, seconds: float = 30) -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError(f"the app at {base} did not answer in {seconds:.0f} s")
+
+
+async def approved_suppliers(count: int, categories: str = "") -> list[tuple[str, int]]:
+    """``count`` approved small suppliers with one login each (``rush<i>``), inserted in bulk.
+
+    Returns (username, organisation id) pairs; every password is the tests' ``PASSWORD``.
+    """
+    now = datetime.now(UTC)
+    password_hash = hash_password(PASSWORD)
+    await Organisation.insert(
+        *[
+            Organisation(
+                name=f"供应商 {i}",
+                kind="supplier",
+                credit_code=credit_code(10_000 + i),
+                enterprise_size="small",
+                categories=categories,
+                status="approved",
+                created_at=now,
+            )
+            for i in range(count)
+        ]
+    )
+    rows = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.kind == "supplier")
+        .order_by(Organisation.id)
+    )
+    await User.insert(
+        *[
+            User(
+                username=f"rush{i}",
+                password_hash=password_hash,
+                display_name=f"rush{i}",
+                role="bidder",
+                organisation=row["id"],
+                status="active",
+                created_at=now,
+            )
+            for i, row in enumerate(rows)
+        ]
+    )
+    return [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)]
