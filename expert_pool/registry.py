@@ -40,6 +40,7 @@ from procurement.accounts import create_user
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError, ZhaocaiError
+from procurement.numbers import is_whole_number, parse_whole
 from procurement.roles import Actor, Role
 from procurement.tables import Organisation, User
 
@@ -166,7 +167,7 @@ def parse_expert_fields(
             field="title",
         ) from None
     years_text = text("years_of_experience")
-    if not years_text.isdigit() or int(years_text) > 80:
+    if not is_whole_number(years_text) or int(years_text) > 80:
         raise ValidationError(
             "years_of_experience must be a whole number from 0 to 80", field="years_of_experience"
         )
@@ -185,9 +186,7 @@ def parse_expert_fields(
             )
         employer_id = organisations_by_code[employer_code]
     elif text("employer_id"):
-        if not text("employer_id").isdigit():
-            raise ValidationError("employer must be an organisation", field="employer_id")
-        employer_id = int(text("employer_id"))
+        employer_id = parse_whole(text("employer_id"), "employer_id", minimum=1)
     data = ExpertInput(
         name=name,
         identity_number=text("identity_number"),

@@ -56,6 +56,7 @@ from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.db import transaction
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import FINAL_STATES, LotStatus, ProcurementMethod
+from procurement.numbers import is_whole_number
 from procurement.projects import get_lot, get_project
 from procurement.roles import SYSTEM_ACTOR, Actor, Role
 from procurement.tables import Project, User
@@ -177,7 +178,7 @@ def parse_draw_form(form: Mapping[str, Any]) -> DrawForm:
 
     def number(name: str, default: str, low: int, high: int) -> int:
         text = one(name, default) or default
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not is_whole_number(text) or not low <= int(text) <= high:
             raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
         return int(text)
 
@@ -188,7 +189,7 @@ def parse_draw_form(form: Mapping[str, Any]) -> DrawForm:
     for code, count in zip(codes, counts, strict=True):
         if not code and not count:
             continue
-        if not count.isdigit() or not 1 <= int(count) <= 25:
+        if not is_whole_number(count) or not 1 <= int(count) <= 25:
             raise ValidationError(
                 f"the quota for {code or '?'} must ask for 1 to 25 experts", field="quotas"
             )

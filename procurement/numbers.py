@@ -36,6 +36,11 @@ def parse_whole(
     return number
 
 
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is ASCII digits ("²".isdigit() holds, yet ``int("²")`` fails)."""
+    return text.isascii() and text.isdigit()
+
+
 def row_id_in_range(value: int) -> bool:
     """Whether ``value`` could be the id of a row (0 included: the router passes it on)."""
     return 0 <= value <= MAX_ROW_ID

@@ -39,6 +39,7 @@ from procurement.clock import CHINA, SYSTEM_CLOCK
 from procurement.exceptions import ValidationError
 from procurement.lifecycle import FailureReason, LotStatus, ProcurementMethod, ProjectCategory
 from procurement.money import percent_display, round_half_up, savings_rate, to_wan
+from procurement.numbers import parse_whole
 from procurement.projects import load_calendar
 from procurement.tables import Lot
 from procurement.timeliness import Scope, deadline_share
@@ -227,9 +228,12 @@ def parse_filters(params: Mapping[str, str], *, today: date) -> ReportFilters:
     purchaser_text = params.get("purchaser", "").strip()
     purchaser_id = None
     if purchaser_text:
-        if not purchaser_text.isdigit():
-            raise ValidationError("purchaser must be an organisation id", field="purchaser")
-        purchaser_id = int(purchaser_text)
+        try:
+            purchaser_id = parse_whole(purchaser_text, "purchaser", minimum=1)
+        except ValidationError:
+            raise ValidationError(
+                "purchaser must be an organisation id", field="purchaser"
+            ) from None
     return ReportFilters(
         period=period,
         purchaser_id=purchaser_id,

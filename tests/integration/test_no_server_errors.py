@@ -77,6 +77,12 @@ def field_names(handler: Any) -> list[str]:
         source = inspect.getsource(handler.fn)
     except (OSError, TypeError):
         return []
+    module = inspect.getmodule(handler.fn)
+    for owner, called in re.findall(r"\b(?:([a-z_]+)\.)?([a-z_]+)\(", source):
+        # the parsers the handler calls: ``parse_x(...)`` or ``services.parse_x(...)``
+        helper = getattr(getattr(module, owner, None) if owner else module, called, None)
+        if inspect.isfunction(helper) and helper.__module__ != "procurement.web":
+            source += inspect.getsource(helper)
     names = set(re.findall(r"""["']([a-z][a-z0-9_]{0,40})["']""", source))
     return sorted(names - NOT_FIELDS)
 
@@ -418,3 +424,17 @@ async def test_out_of_range_numbers_in_otherwise_valid_api_bodies_are_refused(
         "supplier_ids": [2**63],
     }
     assert await post(Role.PURCHASER, "/api/inquiries", inquiry) in {400, 404, 409}
+
+
+@pytest.mark.parametrize("digit", ["²", "١٢", "9" * 30])
+def test_non_ascii_or_huge_numbers_in_forms_are_clear_refusals(digit: str) -> None:
+    """Were 500s: ``"²".isdigit()`` holds, ``int("²")`` fails; 30 digits overflow a column."""
+    from expert_pool.services import parse_draw_form
+    from procurement.reports import parse_filters
+
+    with pytest.raises(ValidationError):
+        parse_draw_form({"quota_specialty": "A0101", "quota_count": digit})
+    with pytest.raises(ValidationError):
+        parse_draw_form({"quota_specialty": "A0101", "quota_count": "3", "reserves": digit})
+    with pytest.raises(ValidationError):
+        parse_filters({"purchaser": digit}, today=date(2026, 12, 6))
