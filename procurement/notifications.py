@@ -115,22 +115,8 @@ async def notify(
     ``dedupe_key`` makes repeated calls (a sweep that runs every few seconds, a retried
     task) tell the user once: e.g. ``f"overdue:{item}"``. ``link`` is a path on the portal.
     """
-    user = await User.select(User.email, User.phone).where(User.id == user_id).first()
-    if user is None:
-        raise ValueError(f"no user {user_id} to notify")
-    inserted = await Notification.insert(
-        Notification(
-            user=user_id,
-            kind=kind,
-            title=title[:300],
-            body=body,
-            link=link[:300],
-            created_at=clock.now(),
-            channel=_channel_for(user),
-            dedupe_key=dedupe_key,
-        )
-    ).on_conflict(action="DO NOTHING")
-    return bool(inserted)
+    message = (kind, title, body, link)
+    return await _queue({int(user_id): dedupe_key}, message, clock) == 1
 
 
 async def notify_many(
@@ -148,16 +134,32 @@ async def notify_many(
     Each user's dedupe key is ``f"{dedupe_prefix}:{user_id}"``, so a sweep that names the
     same users again tells nobody twice. Unknown user ids are an error, as for :func:`notify`.
     """
-    wanted = list(dict.fromkeys(int(u) for u in user_ids))
-    if not wanted:
+    keys = {
+        int(u): None if dedupe_prefix is None else f"{dedupe_prefix}:{int(u)}" for u in user_ids
+    }
+    return await _queue(keys, (kind, title, body, link), clock)
+
+
+async def _queue(
+    keys: dict[int, str | None], message: tuple[str, str, str, str], clock: Clock
+) -> int:
+    """Insert one notification per user (keyed for exactly-once); how many were new.
+
+    Every user must exist, checked before anything is written; a key already used is
+    skipped by the unique index, so concurrent sweeps cannot tell a user twice.
+    """
+    if not keys:
         return 0
     users = {
         int(row["id"]): row
-        for row in await User.select(User.id, User.email, User.phone).where(User.id.is_in(wanted))
+        for row in await User.select(User.id, User.email, User.phone).where(
+            User.id.is_in(list(keys))
+        )
     }
-    missing = [u for u in wanted if u not in users]
+    missing = [u for u in keys if u not in users]
     if missing:
         raise ValueError(f"no user {missing[0]} to notify")
+    kind, title, body, link = message
     now = clock.now()
     inserted = await Notification.insert(
         *(
@@ -169,9 +171,9 @@ async def notify_many(
                 link=link[:300],
                 created_at=now,
                 channel=_channel_for(users[user_id]),
-                dedupe_key=None if dedupe_prefix is None else f"{dedupe_prefix}:{user_id}",
+                dedupe_key=key,
             )
-            for user_id in wanted
+            for user_id, key in keys.items()
         )
     ).on_conflict(action="DO NOTHING")
     return len(inserted)
