@@ -6,8 +6,8 @@ routes under the same ``/supplier/inquiries`` and ``/purchaser/inquiries`` paths
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
@@ -197,35 +197,6 @@ class InquiryPagesController(Controller):
 
 
 @dataclass
-class ItemIn:
-    """One requested item; quantity as a decimal string."""
-
-    name: str
-    quantity: str
-    unit: str
-    specification: str = ""
-    reference_brand: str = ""
-
-
-@dataclass
-class InquiryIn:
-    """A price inquiry request (RFQ); ``quote_deadline`` with its time zone."""
-
-    title: str
-    items: list[ItemIn]
-    budget: str
-    delivery_place: str
-    delivery_time: str
-    quote_deadline: datetime
-    invitation_mode: str
-    supplier_ids: list[int] = field(default_factory=list)
-    framework_id: int | None = None
-    requirements: str = ""
-    title_en: str = ""
-    sme_deduction_percent: str = "0"
-
-
-@dataclass
 class VerdictIn:
     """A compliance verdict on an opened quote; a reason is required when not compliant."""
 
@@ -264,25 +235,11 @@ class InquiryApiController(Controller):
 
     @post("/inquiries", opt=PURCHASER, name="api_inquiry_create", status_code=201)
     async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[InquiryIn]
+        self, request: Request[Any, Any, Any], data: JSONBody[InquiryDraft]
     ) -> dict[str, Any]:
-        """Post a price inquiry; returns it as stored."""
+        """Post a price inquiry (the same draft as the form); returns it as stored."""
         actor = require_actor(request)
-        draft = InquiryDraft(
-            title=data.title,
-            title_en=data.title_en,
-            items=[ItemDraft(**vars(item)) for item in data.items],
-            budget=data.budget,
-            delivery_place=data.delivery_place,
-            delivery_time=data.delivery_time,
-            quote_deadline=data.quote_deadline,
-            invitation_mode=data.invitation_mode,
-            supplier_ids=data.supplier_ids,
-            framework_id=data.framework_id,
-            requirements=data.requirements,
-            sme_deduction_percent=data.sme_deduction_percent,
-        )
-        inquiry_id = await create_inquiry(actor, draft)
+        inquiry_id = await create_inquiry(actor, data)
         return await inquiry_view(actor, inquiry_id)
 
     @get("/inquiries/{inquiry_id:int}", opt=INQUIRY_ROLES, name="api_inquiry")
