@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
 import random
 import sys
 import time
@@ -28,14 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from served import approved_suppliers, served_platform, wait_until_serving  # noqa: E402
+from served import (  # noqa: E402
+    approved_suppliers,
+    login,
+    report_rush,
+    served_platform,
+    submitted_count,
+    wait_until_serving,
+)
 
 from bidding.envelope import EnvelopeContext, load_public_key, seal  # noqa: E402
 from bidding.services import price_declaration, public_opening_key  # noqa: E402
-from bidding.tables import Bid  # noqa: E402
 from procurement.roles import Role  # noqa: E402
 from procurement.tables import Lot  # noqa: E402
-from tests.factories import PASSWORD, actor, published_project  # noqa: E402
+from tests.factories import actor, published_project  # noqa: E402
 
 
 async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str, int]]]:
@@ -48,24 +53,11 @@ async def prepare(bidders: int, deadline: datetime) -> tuple[int, list[tuple[str
     return int(lot.id), suppliers
 
 
-async def submitted_count(lot_id: int) -> int:
-    """Bids stored as submitted: what the opening will find."""
-    return int(await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted")))
-
-
 def sealed_price(public: Any, lot_id: int, org_id: int, price: str) -> bytes:
     context = EnvelopeContext(lot_id=str(lot_id), bidder_id=str(org_id), kind="price")
     return b"".join(
         seal([price_declaration(Decimal(price))], opening_public_key=public, context=context)
     )
-
-
-async def login(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=30)
-    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
-    response.raise_for_status()
-    await client.get("/api/session")
-    return client
 
 
 async def submit(client: httpx.AsyncClient, lot_id: int, blob: bytes) -> tuple[str, float]:
@@ -119,33 +111,14 @@ def main() -> None:
             rush(base, lot_id, bidders, public, deadline, args.window, late_count)
         )
         stored = asyncio.run(submitted_count(lot_id))
-    on_time = [r for r in results if not r["late"]]
-    late = [r for r in results if r["late"]]
-    receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")
-    errors = [r for r in results if r["outcome"].startswith("error")]
-    lost = len(
-        [r for r in on_time if r["outcome"] != "receipt" and r["started"] < r["deadline_epoch"] - 5]
-    ) + abs(stored - len(receipts))
-    late_accepted = len([r for r in late if r["outcome"] == "receipt"])
-    p99 = receipts[int(0.99 * (len(receipts) - 1))] if receipts else float("nan")
-    print(f"bidders {args.bidders} in the last {args.window:.0f} s, {len(late)} after the deadline")
-    print(f"receipts {len(receipts)}, stored submitted bids {stored}, errors {len(errors)}")
-    for error in errors[:3]:
-        print("  e.g.", error["outcome"][:200])
-    print(f"late bids refused {len(late) - late_accepted} of {len(late)}")
-    median = receipts[len(receipts) // 2] if receipts else float("nan")
-    print(f"time to receipt: median {median:.3f} s, p99 {p99:.3f} s")
-    print(f"lost {lost} (goal 0), p99 {p99:.2f} s (goal < 2 s)")
-    print(
-        json.dumps(
-            {
-                "bench": "deadline_rush",
-                "bidders": args.bidders,
-                "lost": lost,
-                "p99_receipt_s": round(p99, 3),
-                "late_accepted": late_accepted,
-            }
-        )
+    report_rush(
+        results,
+        stored,
+        bench="deadline_rush",
+        who="bidders",
+        count=args.bidders,
+        window=args.window,
+        p99_goal_s=2,
     )
 
 
@@ -163,7 +136,7 @@ async def rush(
 
     async def logged_in(username: str) -> httpx.AsyncClient:
         async with limit:
-            return await login(base, username)
+            return await login(base, username, request_timeout_s=30)
 
     clients = await asyncio.gather(*(logged_in(u) for u, _ in bidders))
     blobs = [

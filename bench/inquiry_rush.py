@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import time
@@ -32,14 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from served import approved_suppliers, served_platform, wait_until_serving  # noqa: E402
+from served import (  # noqa: E402
+    approved_suppliers,
+    login,
+    report_rush,
+    served_platform,
+    submitted_count,
+    wait_until_serving,
+)
 
-from bidding.tables import Bid  # noqa: E402
 from procurement.deadlines import TimeLimits  # noqa: E402
 from procurement.inquiries import InquiryDraft, ItemDraft, create_inquiry  # noqa: E402
 from procurement.roles import Role  # noqa: E402
 from procurement.tables import Inquiry, Project  # noqa: E402
-from tests.factories import PASSWORD, actor  # noqa: E402
+from tests.factories import actor  # noqa: E402
 
 SECONDS = TimeLimits(inquiry_working_days=0, deadline_on_working_day=False)
 
@@ -71,19 +76,6 @@ async def prepare(bidders: int, deadline: datetime) -> tuple[int, int, list[tupl
         int(inquiry.lot),
         suppliers,
     )
-
-
-async def submitted_count(lot_id: int) -> int:
-    """Bids stored as submitted: what the opening will find."""
-    return int(await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted")))
-
-
-async def login(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=120)
-    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
-    response.raise_for_status()
-    await client.get("/api/session")
-    return client
 
 
 def quote_body(i: int) -> dict[str, Any]:
@@ -129,36 +121,14 @@ def main() -> None:
         late_count = max(1, args.suppliers // 20)
         results = asyncio.run(rush(base, inquiry_id, bidders, args.window, late_count))
         stored = asyncio.run(submitted_count(lot_id))
-    on_time = [r for r in results if not r["late"]]
-    late = [r for r in results if r["late"]]
-    receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")
-    errors = [r for r in results if r["outcome"].startswith("error")]
-    lost = len(
-        [r for r in on_time if r["outcome"] != "receipt" and r["started"] < r["deadline_epoch"] - 5]
-    ) + abs(stored - len(receipts))
-    late_accepted = len([r for r in late if r["outcome"] == "receipt"])
-    p99 = receipts[int(0.99 * (len(receipts) - 1))] if receipts else float("nan")
-    print(
-        f"suppliers {args.suppliers} in the last {args.window:.0f} s, "
-        f"{len(late)} after the deadline"
-    )
-    print(f"receipts {len(receipts)}, stored submitted quotes {stored}, errors {len(errors)}")
-    for error in errors[:3]:
-        print("  e.g.", error["outcome"][:200])
-    print(f"late quotes refused {len(late) - late_accepted} of {len(late)}")
-    median = receipts[len(receipts) // 2] if receipts else float("nan")
-    print(f"time to receipt: median {median:.3f} s, p99 {p99:.3f} s")
-    print(f"lost {lost} (goal 0), p99 {p99:.2f} s (goal < 1 s)")
-    print(
-        json.dumps(
-            {
-                "bench": "inquiry_rush",
-                "suppliers": args.suppliers,
-                "lost": lost,
-                "p99_receipt_s": round(p99, 3),
-                "late_accepted": late_accepted,
-            }
-        )
+    report_rush(
+        results,
+        stored,
+        bench="inquiry_rush",
+        who="suppliers",
+        count=args.suppliers,
+        window=args.window,
+        p99_goal_s=1,
     )
 
 

@@ -8,6 +8,7 @@ prepares its data through the services and reads back what was stored.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -25,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from bidding.tables import Bid  # noqa: E402
 from procurement.accounts import hash_password  # noqa: E402
 from procurement.db import bind_engine, engine_for  # noqa: E402
 from procurement.settings import Settings  # noqa: E402
@@ -142,3 +145,62 @@ async def approved_suppliers(count: int, categories: str = "") -> list[tuple[str
         ]
     )
     return [(f"rush{i}", int(row["id"])) for i, row in enumerate(rows)]
+
+
+async def login(base: str, username: str, request_timeout_s: float = 120) -> httpx.AsyncClient:
+    """A client with the session and CSRF cookies of ``username``."""
+    client = httpx.AsyncClient(base_url=base, timeout=request_timeout_s)
+    response = await client.post("/api/session", json={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    await client.get("/api/session")
+    return client
+
+
+async def submitted_count(lot_id: int) -> int:
+    """Bids stored as submitted: what the opening will find."""
+    return int(await Bid.count().where((Bid.lot == lot_id) & (Bid.status == "submitted")))
+
+
+def report_rush(
+    results: list[dict[str, Any]],
+    stored: int,
+    *,
+    bench: str,
+    who: str,
+    count: int,
+    window: float,
+    p99_goal_s: float,
+) -> None:
+    """Print a rush's figures and its last line of JSON.
+
+    Lost: a submission sent more than 5 s before the deadline without a receipt, plus any
+    difference between receipts and bids stored as submitted.
+    """
+    on_time = [r for r in results if not r["late"]]
+    late = [r for r in results if r["late"]]
+    receipts = sorted(r["seconds"] for r in on_time if r["outcome"] == "receipt")
+    errors = [r for r in results if r["outcome"].startswith("error")]
+    lost = len(
+        [r for r in on_time if r["outcome"] != "receipt" and r["started"] < r["deadline_epoch"] - 5]
+    ) + abs(stored - len(receipts))
+    late_accepted = len([r for r in late if r["outcome"] == "receipt"])
+    p99 = receipts[int(0.99 * (len(receipts) - 1))] if receipts else float("nan")
+    median = receipts[len(receipts) // 2] if receipts else float("nan")
+    print(f"{who} {count} in the last {window:.0f} s, {len(late)} after the deadline")
+    print(f"receipts {len(receipts)}, stored submitted {stored}, errors {len(errors)}")
+    for error in errors[:3]:
+        print("  e.g.", error["outcome"][:200])
+    print(f"late ones refused {len(late) - late_accepted} of {len(late)}")
+    print(f"time to receipt: median {median:.3f} s, p99 {p99:.3f} s")
+    print(f"lost {lost} (goal 0), p99 {p99:.2f} s (goal < {p99_goal_s:g} s)")
+    print(
+        json.dumps(
+            {
+                "bench": bench,
+                who: count,
+                "lost": lost,
+                "p99_receipt_s": round(p99, 3),
+                "late_accepted": late_accepted,
+            }
+        )
+    )
