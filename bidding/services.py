@@ -27,6 +27,7 @@ from typing import Any
 import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bidding.digests import RUNNING_DIGESTS
 from bidding.envelope import (
     EnvelopeContext,
     EnvelopeError,
@@ -348,6 +349,37 @@ async def _own_bid(actor: Actor, bid_id: int) -> Bid:
     return bid
 
 
+def _store_part(store: ObjectStore, upload_id: str, number: int, data: bytes) -> str:
+    """Hash a part and store it, off the event loop; returns its SHA-256."""
+    digest = hashlib.sha256(data).hexdigest()
+    store.put_part(upload_id, number, data)
+    return digest
+
+
+async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_part: bytes) -> None:
+    """Refuse a file that is not a ZCB1 envelope for this lot, bidder and kind, at part 1.
+
+    The first part always holds the whole header (a sealed file is at least the header plus
+    one tag, and a header is at most 4 KiB), so a misaddressed or unencrypted file is
+    refused before anything else of it is stored.
+    """
+    try:
+        header = read_header(first_part)
+    except EnvelopeError as exc:
+        raise ValidationError(
+            f"{kind} file is not a sealed bid: {exc} (投标文件未加密，拒收)", field="body"
+        ) from exc
+    if header.context != _context(lot_id, bidder_id, kind):
+        raise ValidationError(
+            f"{kind} file was sealed for lot {header.context.lot_id}, bidder "
+            f"{header.context.bidder_id} ({header.context.kind}), not for this bid",
+            field="body",
+        )
+    opening = await opening_key_of(lot_id)
+    if header.fingerprint.hex() != opening.fingerprint:
+        raise ValidationError(f"{kind} file was sealed to another opening key", field="body")
+
+
 async def put_part(
     actor: Actor,
     bid_id: int,
@@ -374,13 +406,15 @@ async def put_part(
         raise ValidationError(
             f"part {number} must be {expected} bytes, got {len(data)}", field="body"
         )
-    digest = hashlib.sha256(data).hexdigest()
-    await anyio.to_thread.run_sync(lambda: store.put_part(row.upload_id, number, data))
+    if number == 1:
+        await _check_envelope_header(bid.lot, bid.bidder, row.kind, data)
+    digest = await anyio.to_thread.run_sync(_store_part, store, row.upload_id, number, data)
     async with transaction(BidPart._meta.db):
         await BidPart.delete().where((BidPart.file == file_id) & (BidPart.number == number))
         await BidPart(
             file=file_id, number=number, size=len(data), sha256=digest, received_at=clock.now()
         ).save()
+    await anyio.to_thread.run_sync(RUNNING_DIGESTS.feed, file_id, number, data, digest)
     return {"file_id": file_id, "number": number, "size": len(data), "sha256": digest}
 
 
@@ -416,16 +450,44 @@ async def bid_progress(actor: Actor, bid_id: int) -> dict[str, Any]:
     }
 
 
-def _stream_hash(store: ObjectStore, key: str) -> tuple[str, int, bytes]:
+def _read_back_hash(store: ObjectStore, key: str) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    head = b""
     for chunk in store.get(key):
-        if len(head) < 4096:
-            head += chunk[: 4096 - len(head)]
         digest.update(chunk)
         size += len(chunk)
-    return digest.hexdigest(), size, head
+    return digest.hexdigest(), size
+
+
+async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
+    """Join a file's parts into its write-once object; return the file's SHA-256 and size.
+
+    The hash comes from the parts as they passed (one part: its own hash; several: this
+    process's running hash, when it saw them all in order); otherwise the stored object is
+    read back once. Either way it is the hash of exactly the parts the database holds.
+    """
+    parts = (
+        await BidPart.select(BidPart.size, BidPart.sha256)
+        .where(BidPart.file == row.id)
+        .order_by(BidPart.number)
+    )
+    known: tuple[str, int] | None
+    if len(parts) == 1:
+        known = parts[0]["sha256"], parts[0]["size"]
+    else:
+        known = RUNNING_DIGESTS.whole_file(row.id, [p["sha256"] for p in parts])
+    info = await anyio.to_thread.run_sync(
+        partial(store.complete_upload, row.upload_id, write_once=True)
+    )
+    RUNNING_DIGESTS.forget(row.id)
+    if known is None:
+        known = await anyio.to_thread.run_sync(_read_back_hash, store, row.object_key)
+    if info.size != known[1]:
+        raise Conflict(
+            f"the stored {row.kind} file is {info.size} bytes, its parts {known[1]}: "
+            "send the bid again"
+        )
+    return known
 
 
 async def submit_bid(
@@ -436,7 +498,7 @@ async def submit_bid(
     signing_key: Ed25519PrivateKey,
     clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, Any]:
-    """Complete every file, check each envelope's header, and sign the receipt.
+    """Complete every file and sign the receipt (each header was checked with its part 1).
 
     The submission counts only if it completes before the deadline; the previous bid of
     the same supplier for this lot, if any, is superseded (only the latest counts).
@@ -445,7 +507,6 @@ async def submit_bid(
     if bid.status != "uploading":
         raise Conflict(f"this bid is already {bid.status}")
     await _open_lot_for_bids(bid.lot, clock.now())
-    opening = await opening_key_of(bid.lot)
     files = await BidFile.objects().where(BidFile.bid == bid_id).order_by(BidFile.id)
     for row in files:
         parts = await BidPart.select(BidPart.number).where(BidPart.file == row.id)
@@ -457,28 +518,7 @@ async def submit_bid(
             )
     receipt_files = []
     for row in files:
-        info = await anyio.to_thread.run_sync(
-            partial(store.complete_upload, row.upload_id, write_once=True)
-        )
-        digest, size, head = await anyio.to_thread.run_sync(
-            partial(_stream_hash, store, row.object_key)
-        )
-        try:
-            header = read_header(head)
-        except EnvelopeError as exc:
-            raise ValidationError(
-                f"{row.kind} file is not a sealed bid: {exc} (投标文件未加密，拒收)"
-            ) from exc
-        expected_context = _context(bid.lot, bid.bidder, row.kind)
-        if header.context != expected_context:
-            raise ValidationError(
-                f"{row.kind} file was sealed for lot "
-                f"{header.context.lot_id}, bidder {header.context.bidder_id}"
-                f" ({header.context.kind}), not for this bid"
-            )
-        if header.fingerprint.hex() != opening.fingerprint:
-            raise ValidationError(f"{row.kind} file was sealed to another opening key")
-        assert info.size == size  # noqa: S101 - the store reports what it holds
+        digest, size = await _complete_file(store, row)
         await BidFile.update({BidFile.sha256: digest, BidFile.size: size}).where(
             BidFile.id == row.id
         )

@@ -28,7 +28,7 @@ from bidding.keys import (
     decrypt_share,
     export_custodian_key,
 )
-from bidding.tables import Bid, BidFile, KeyShareRecord, OpeningKey, OpeningRecord
+from bidding.tables import Bid, BidFile, BidPart, KeyShareRecord, OpeningKey, OpeningRecord
 from procurement.clock import SYSTEM_CLOCK
 from procurement.roles import Actor, Role
 from procurement.settings import Settings
@@ -241,7 +241,7 @@ async def test_with_every_row_and_object_but_one_custodian_key_no_bid_opens(app:
 async def test_a_bid_sealed_for_another_lot_is_refused(app: Litestar, settings: Settings) -> None:
     from bidding.platform_keys import signing_key
     from bidding.services import FileSpec, public_opening_key, put_part, start_bid, submit_bid
-    from procurement.exceptions import ValidationError
+    from procurement.exceptions import Conflict, ValidationError
 
     store = app.state.object_store
     purchaser = await actor(Role.PURCHASER)
@@ -260,8 +260,10 @@ async def test_a_bid_sealed_for_another_lot_is_refused(app: Litestar, settings: 
     file_id = started["files"][0]["file_id"]
     with pytest.raises(ValidationError, match="must be"):
         await put_part(supplier, started["bid_id"], file_id, 1, blob[:-1], store=store)
-    await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)
     with pytest.raises(ValidationError, match="sealed for lot"):
+        await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)
+    assert await BidPart.count() == 0  # refused at its first part, before anything is stored
+    with pytest.raises(Conflict, match="0 of 1 parts"):
         await submit_bid(
             supplier, started["bid_id"], store=store, signing_key=signing_key(settings)
         )
