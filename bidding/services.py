@@ -17,7 +17,9 @@ import hashlib
 import json
 import math
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -73,6 +75,8 @@ from procurement.roles import Actor, Role
 from storage import ObjectNotFound, ObjectStore
 
 PART_SIZE = 8 * 1024 * 1024
+HASH_AHEAD = 4
+"""Chunks read ahead of the opening's hashing thread (1 MiB each)."""
 MAX_FILES = 10
 FILE_KINDS = ("price", "technical", "commercial", "qualification", "other")
 MIN_BIDS = 3
@@ -731,33 +735,46 @@ def open_stored_file(
     """
     digest = hashlib.sha256()
     received = 0
-
-    def hashed() -> Iterator[bytes]:
-        nonlocal received
-        for chunk in store.get(key):
-            digest.update(chunk)
-            received += len(chunk)
-            yield chunk
-
     kept = bytearray()
-    source = hashed()
-    try:
-        for plain in open_sealed(source, opening_private_key=private_key, expected_context=context):
-            if keep:
-                kept += plain
-                if len(kept) > 1 << 20:
-                    raise EnvelopeError("the price declaration is larger than 1 MiB")
-    except EnvelopeError as failure:
-        # whose fault: finish hashing what the store holds and compare it with the receipt
-        for _ in source:
-            pass
-        if received != size or digest.hexdigest() != sha256:
-            raise StoredCopyDamaged(
-                "the stored ciphertext does not match the receipt's hash"
-            ) from failure
-        raise
-    if received != size or digest.hexdigest() != sha256:
-        raise StoredCopyDamaged("the stored ciphertext does not match the receipt's hash")
+    # The hash runs on its own thread (hashlib releases the GIL), overlapping the download
+    # and the decryption; a few chunks ahead at most, so memory stays bounded.
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        queued: deque[Future[None]] = deque()
+
+        def hashed() -> Iterator[bytes]:
+            nonlocal received
+            for chunk in store.get(key):
+                queued.append(hashing.submit(digest.update, chunk))
+                if len(queued) > HASH_AHEAD:
+                    queued.popleft().result()
+                received += len(chunk)
+                yield chunk
+
+        def receipt_matches() -> bool:
+            while queued:
+                queued.popleft().result()
+            return received == size and digest.hexdigest() == sha256
+
+        source = hashed()
+        try:
+            for plain in open_sealed(
+                source, opening_private_key=private_key, expected_context=context
+            ):
+                if keep:
+                    kept += plain
+                    if len(kept) > 1 << 20:
+                        raise EnvelopeError("the price declaration is larger than 1 MiB")
+        except EnvelopeError as failure:
+            # whose fault: finish hashing what the store holds and compare it with the receipt
+            for _ in source:
+                pass
+            if not receipt_matches():
+                raise StoredCopyDamaged(
+                    "the stored ciphertext does not match the receipt's hash"
+                ) from failure
+            raise
+        if not receipt_matches():
+            raise StoredCopyDamaged("the stored ciphertext does not match the receipt's hash")
     return bytes(kept)
 
 
