@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -26,6 +27,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.response import Redirect, Template
 from litestar.security.session_auth.middleware import SessionAuthMiddleware
@@ -34,8 +36,9 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 )
-from litestar.types import Empty
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from procurement.clock import CHINA
 from procurement.exceptions import (
@@ -354,3 +357,33 @@ def query_with(query: Mapping[str, str], **changes: object) -> str:
     """The current query string with some parameters replaced (pagination links)."""
     merged = {**query, **{k: str(v) for k, v in changes.items()}}
     return urlencode({k: v for k, v in merged.items() if v != ""})
+
+
+class ApiRefusesMultipartMiddleware(ASGIMiddleware):
+    """Refuse multipart bodies on the JSON API (415) before the CSRF check reads them.
+
+    Litestar's CSRF middleware looks for the token in a form body when the header is
+    missing. A URL-encoded body is cached as it is read, but a multipart one is consumed,
+    so an API handler that then reads the body waits for bytes that never come. The API
+    takes JSON (or raw part bytes) with its CSRF token in the ``x-csrftoken`` header, so a
+    multipart body sent there is answered at once.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        """Only the JSON API is concerned."""
+        return not str(scope.get("path", "")).startswith("/api/")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Answer 415 to a multipart body; pass everything else on."""
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type == b"multipart/form-data":
+            raise HTTPException(
+                status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                detail="the API takes JSON (or raw bytes for bid parts), with the CSRF token "
+                "in the x-csrftoken header, not a multipart form",
+            )
+        await next_app(scope, receive, send)

@@ -40,6 +40,7 @@ from procurement.roles import Actor
 from procurement.settings import Settings
 from procurement.web import (
     PUBLIC,
+    ApiRefusesMultipartMiddleware,
     OptionalSessionAuthMiddleware,
     domain_error_handler,
     http_error_handler,
@@ -171,7 +172,7 @@ def create_app(
         ),
         lifespan=[lifespan],
         on_app_init=[session_auth.on_app_init],
-        middleware=[login_limit.middleware],
+        middleware=[ApiRefusesMultipartMiddleware(), login_limit.middleware],
         guards=[role_guard, path_ids_guard],
         stores=_stores(settings),
         csrf_config=csrf,

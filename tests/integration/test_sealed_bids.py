@@ -39,6 +39,7 @@ from tests.factories import (
     PASSWORD,
     actor,
     custodians,
+    login,
     published_project,
     wait_for_lot,
 )
@@ -479,3 +480,31 @@ async def test_a_bid_the_bidder_sealed_badly_is_deemed_revoked(
     )
     page = await client.get(f"/lots/{lot.id}/opening?lang=zh")
     assert "视为撤销（投标人原因）" in page.text
+
+
+@pytest.mark.timeout(60, method="thread")  # without the fix the request waits forever
+async def test_a_multipart_form_sent_to_the_api_is_answered_at_once(app: Litestar) -> None:
+    """A multipart form carrying the CSRF token gets a 415, not a request that never ends."""
+    from bidding.services import FileSpec, start_bid
+
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    started = await start_bid(
+        supplier, lot.id, [FileSpec(kind="price", size=400)], store=app.state.object_store
+    )
+    file_id = started["files"][0]["file_id"]
+    async with AsyncTestClient(app=app) as client:
+        await login(client, supplier.username)
+        form = {"_csrf_token": client.cookies.get("zc_csrf") or ""}
+        for method, path in [
+            ("PUT", f"/api/bids/{started['bid_id']}/files/{file_id}/parts/1"),
+            ("POST", f"/api/bids/{started['bid_id']}/submit"),
+        ]:
+            response = await client.request(
+                method, path, data=form, files={"part": ("part.zcb", b"ZCB1" + b"\0" * 396)}
+            )
+            assert response.status_code == 415, response.text
+            assert "x-csrftoken" in response.json()["detail"]
+    assert await BidPart.count() == 0
+    assert await Bid.count().where(Bid.status == "submitted") == 0
