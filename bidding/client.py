@@ -24,7 +24,7 @@ from bidding.keys import KeyCustodyError, decrypt_share, load_custodian_key
 from bidding.services import PART_SIZE, price_declaration
 
 Progress = Callable[[int], None]
-PARTS_IN_FLIGHT = 2
+PARTS_IN_FLIGHT = 3
 
 
 class ClientError(RuntimeError):
@@ -150,8 +150,9 @@ class ZhaocaiClient:
         status = self.get(f"/api/bids/{plan['bid_id']}")
         received = {f["file_id"]: set(f["parts_received"]) for f in status["files"]}
         part_size = int(status["part_size"])
-        # Two parts in flight, so the platform stores one part while the next arrives; the
-        # parts stay in order closely enough for it to hash the file as it passes.
+        # Three parts in flight (as S3 clients do), so the platform stores parts while the
+        # next ones arrive; they stay in order closely enough for it to hash the file as
+        # it passes (at most two arrive ahead of the one it waits for).
         with ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT) as pool:
             for kind, path in sealed.items():
                 file_id = plan["files"][kind]

@@ -4,7 +4,7 @@ The receipt carries the SHA-256 of each sealed file (ARCHITECTURE §3, "hashes t
 ciphertext as it passes"), but a file arrives as parts in separate requests and SHA-256
 cannot be resumed from the parts' own hashes, nor can ``hashlib`` state be stored. So each
 web process keeps a running hash per file in memory and feeds it the parts in number order,
-holding back a part or two that arrive early (clients send two parts at once).
+holding back a part or two that arrive early (a client may have three parts in flight).
 
 The running hash is only a shortcut. It is trusted at submission only if the part hashes it
 consumed, in order, are exactly the part hashes the database holds for the file; after a
@@ -26,7 +26,7 @@ MAX_FILES = 4096
 MAX_HELD_BYTES = 64 * 1024 * 1024
 """Early parts held back across all files, so memory stays bounded under any load."""
 MAX_HELD_PARTS = 2
-"""Early parts held back per file: enough for a client with two parts in flight."""
+"""Early parts held back per file: enough for a client with three parts in flight."""
 
 
 @dataclass
@@ -57,19 +57,17 @@ class RunningDigests:
     def feed(self, file_id: int, number: int, data: bytes, part_sha256: str) -> None:
         """Take part ``number`` of a file, just stored with hash ``part_sha256``."""
         with self._lock:
-            if number == 1:
-                self._drop(file_id)
+            running = self._files.get(file_id)
+            if running is not None and number < running.next_number:
+                self._drop(file_id)  # a part sent again: what was hashed may differ
+                if number != 1:
+                    return
+                running = None  # part 1 again: start over
+            if running is None:
                 running = self._files[file_id] = _Running()
                 self._trim()
             else:
-                found = self._files.get(file_id)
-                if found is None:
-                    return  # part 1 went through another process: the file falls back
-                running = found
                 self._files.move_to_end(file_id)
-            if number < running.next_number:
-                self._drop(file_id)  # a part sent again: what was hashed may differ
-                return
             if number > running.next_number:
                 self._hold(file_id, running, number, data, part_sha256)
                 return

@@ -34,6 +34,11 @@ def test_two_parts_in_flight_may_arrive_swapped() -> None:
     assert fed([1, 3, 2, 5, 4]).whole_file(7, HASHES) == WHOLE
 
 
+def test_part_two_may_arrive_before_part_one() -> None:
+    assert fed([2, 1, 3, 4, 5]).whole_file(7, HASHES) == WHOLE
+    assert fed([3, 2, 1, 4, 5]).whole_file(7, HASHES) == WHOLE
+
+
 def test_more_than_two_early_parts_give_up() -> None:
     assert fed([1, 3, 4, 5, 2]).whole_file(7, HASHES) is None
 
