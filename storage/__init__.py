@@ -1,9 +1,10 @@
 """Object storage: MinIO or any S3 server in production, a local directory by default.
 
 It knows nothing of procurement (it imports no other project package). Every backend
-streams, so memory stays constant in object size; offers resumable multipart uploads built
-from one object per part; and keeps write-once objects, with server-enforced retention
-where the bucket has object lock. See ``docs/storage.md``.
+streams, so memory stays constant in object size; offers resumable multipart uploads (S3
+multipart uploads on S3, a folder of part files on the local store; S3's part-size rule on
+both); and keeps write-once objects, with server-enforced retention where the bucket has
+object lock. See ``docs/storage.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from storage.base import (
     validate_key,
 )
 from storage.local import LocalObjectStore
-from storage.s3 import S3ObjectStore
+from storage.s3 import RETENTION_DAYS, S3ObjectStore
 
 __all__ = [
     "InvalidKey",
@@ -111,12 +112,11 @@ def _open_s3(url: str) -> S3ObjectStore:
         secure=_boolean(options, "secure", default=True, shown=shown),
         region=options.get("region") or None,
     )
-    extra = {"retention_days": int(retention)} if retention else {}
     store = S3ObjectStore(
         client,
         bucket,
         object_lock=_boolean(options, "object_lock", default=False, shown=shown),
-        **extra,
+        retention_days=int(retention) if retention else RETENTION_DAYS,
     )
     store.ensure_bucket()
     return store

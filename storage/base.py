@@ -20,8 +20,8 @@ from typing import Protocol, runtime_checkable
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 UPLOADS_PREFIX = ".uploads"
 """Top-level folder of multipart uploads; keys may not start with a dot, so no clash."""
-MIN_COMPOSE_PART = 5 * 1024 * 1024
-"""S3's smallest part for every part but the last (also the floor for ``compose_object``)."""
+MIN_PART_SIZE = 5 * 1024 * 1024
+"""S3's smallest part for every part but the last; both backends hold uploads to it."""
 MAX_PART_NUMBER = 10_000
 MAX_KEY_BYTES = 1024
 MAX_SEGMENT_BYTES = 255
@@ -45,7 +45,7 @@ class UploadNotFound(StorageError):
 
 
 class InvalidPart(StorageError, ValueError):
-    """A part number outside 1..10,000, or a completion with no parts."""
+    """A part number outside 1..10,000, or a completion with no parts or a short part."""
 
 
 class InvalidKey(StorageError, ValueError):
@@ -64,8 +64,8 @@ class StorageUnavailable(StorageError):
 class ObjectInfo:
     """What the store knows about an object.
 
-    ``sha256`` is known when the bytes passed through this code (``put``, a streamed
-    completion, and ``stat`` on the local store); S3 does not keep it. ``content_type`` is
+    ``sha256`` is known when the bytes passed through this code (``put``, and completion
+    and ``stat`` on the local store); S3 does not keep it. ``content_type`` is
     None where a listing does not carry it.
     """
 
@@ -152,8 +152,25 @@ def validate_upload_id(upload_id: str) -> str:
     return upload_id
 
 
+def validate_parts(upload_id: str, parts: list[PartInfo]) -> None:
+    """Whether parts (by number) can be joined: S3's rule, which both backends apply.
+
+    Raises:
+        InvalidPart: no parts, or a part other than the last under 5 MiB; the parts stay,
+            so the client can send that one again, larger.
+    """
+    if not parts:
+        raise InvalidPart(f"upload {upload_id} has no parts to complete")
+    for part in parts[:-1]:
+        if part.size < MIN_PART_SIZE:
+            raise InvalidPart(
+                f"part {part.number} of upload {upload_id} is {part.size} bytes; every part "
+                f"but the last must be at least {MIN_PART_SIZE} bytes (5 MiB)"
+            )
+
+
 def part_name(number: int) -> str:
-    """File or object name of part ``number``: zero-padded so names sort in part order."""
+    """File name of part ``number`` on the local store: zero-padded so names sort in order."""
     return f"part-{number:06d}"
 
 
@@ -305,7 +322,8 @@ class ObjectStore(Protocol):
 
         Raises:
             UploadNotFound: unknown, completed or aborted upload.
-            InvalidPart: the upload has no parts.
+            InvalidPart: the upload has no parts, or a part but the last is under 5 MiB
+                (S3's rule); the upload stays as it was.
             WriteOnceViolation: as for :meth:`put`.
         """
         ...

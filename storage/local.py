@@ -34,7 +34,6 @@ from typing import Any
 from storage.base import (
     DEFAULT_CONTENT_TYPE,
     UPLOADS_PREFIX,
-    InvalidPart,
     NotSupported,
     ObjectInfo,
     ObjectNotFound,
@@ -48,6 +47,7 @@ from storage.base import (
     part_name,
     validate_key,
     validate_part_number,
+    validate_parts,
     validate_prefix,
     validate_upload_id,
 )
@@ -175,8 +175,7 @@ class LocalObjectStore:
             shutil.rmtree(folder, ignore_errors=True)
             return finished
         parts = self.list_parts(upload_id)
-        if not parts:
-            raise InvalidPart(f"upload {upload_id} has no parts to complete")
+        validate_parts(upload_id, parts)  # S3's rule here too: one contract for both stores
 
         def joined() -> Iterator[bytes]:
             for part in parts:

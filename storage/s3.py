@@ -4,24 +4,27 @@ Streaming puts use ``put_object(length=-1)``: the SDK reads one part at a time f
 iterator-backed reader, so memory is bounded by ``part_size`` times the parallel uploads,
 whatever the object's size.
 
-Multipart uploads do not use the SDK's private multipart calls (ARCHITECTURE §3, note on
-the SDK). Each part is its own object and the upload is a folder::
+Multipart uploads are S3 multipart uploads, so completion is one request and the server
+copies nothing. The SDK keeps its multipart calls private (ARCHITECTURE §3, note on the
+SDK), so each request is signed with the public ``get_presigned_url`` and sent from the
+store's own ``urllib3`` pool. A presigned request carries UNSIGNED-PAYLOAD: part bodies are
+not hashed to sign them (the platform hashes what it needs itself). Bookkeeping::
 
-    .uploads/<id>/upload.json   target key and content type
-    .uploads/<id>/part-000001   one object per part (re-putting replaces it)
+    .uploads/<id>/upload.json      target key, content type and S3's upload id
+    .uploads/<id>/completing.json  written just before a completion that is not write-once
 
-Completion joins the parts with the public ``compose_object`` (server-side copy) when
-every part but the last is at least 5 MiB, otherwise by streaming them into one put of
-unknown length, then deletes them.
+Callers see our own id (32 hex digits). A manifest never changes, so manifests are cached
+and a part costs one request; S3 has the last word on whether the upload still exists.
 
 Write-once: a marker object ``.write-once/<key>`` is written before the object; this code
 refuses to overwrite or delete a key that has one. Where the bucket has object lock, the
 object also gets COMPLIANCE retention, which the server enforces on that version (nobody
 can delete it or shorten its retention, not even with the bucket's keys). Object lock
 implies versioning, so another client's plain PUT or DELETE on the key still succeeds: it
-adds a version or a delete marker above the locked version, which stays readable. The
-marker object exists because servers do not keep user metadata reliably across multipart
-and copy operations (SeaweedFS 4.x drops it on ``compose_object``).
+adds a version or a delete marker above the locked version, which stays readable. Marker
+and completion record are objects rather than user metadata because a presigned request
+cannot carry an unsigned ``x-amz-meta-`` header (MinIO and AWS refuse it) and SeaweedFS
+ignores one passed in the query.
 """
 
 from __future__ import annotations
@@ -30,21 +33,31 @@ import contextlib
 import hashlib
 import io
 import json
+import os
+import tempfile
+import threading
+import time
 import uuid
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
+import certifi
+import urllib3
 import urllib3.exceptions
 from minio import Minio
-from minio.commonconfig import COMPLIANCE, ComposeSource
+from minio.commonconfig import COMPLIANCE
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 from minio.retention import Retention
 
 from storage.base import (
     DEFAULT_CONTENT_TYPE,
-    MIN_COMPOSE_PART,
+    MAX_PART_NUMBER,
+    MIN_PART_SIZE,
     UPLOADS_PREFIX,
     InvalidPart,
     ObjectInfo,
@@ -55,23 +68,102 @@ from storage.base import (
     StorageUnavailable,
     UploadNotFound,
     WriteOnceViolation,
-    as_chunks,
     checked_chunk,
-    part_name,
     validate_key,
     validate_part_number,
+    validate_parts,
     validate_prefix,
     validate_upload_id,
 )
 
 WRITE_ONCE_PREFIX = ".write-once"
 MANIFEST = "upload.json"
+COMPLETING = "completing.json"
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 RETENTION_DAYS = 15 * 365
 """Procurement files are kept at least 15 years from the end of the procurement
 (Government Procurement Law Art. 42), so sealed bids are locked that long by default."""
+MANIFESTS_CACHED = 4096
+PRESIGNED_FOR = timedelta(minutes=15)
+"""Each signed URL is used at once; a short life keeps a leaked one (in a log) useless."""
+PARTS_PER_PAGE = MAX_PART_NUMBER
+"""MinIO lists up to 10,000 parts a page, AWS 1,000; SeaweedFS loses attempts at a part
+that straddle a page boundary, so one page should hold them all."""
+RESEND_GAP = 1.1
+"""Seconds between two sends of one part number from this process (see ``put_part``)."""
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"})
 _DENIED = frozenset({"AccessDenied", "ObjectLocked", "InvalidRequest"})
+_BAD_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
+
+
+class _S3Refused(Exception):
+    """An S3 error answer to one of our presigned requests (mapped by :func:`_mapped`)."""
+
+    def __init__(self, code: str | None, message: str | None, status: int) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """A multipart upload as its manifest records it."""
+
+    upload_id: str
+    key: str
+    content_type: str
+    s3_upload_id: str
+
+
+class _Manifests:
+    """The most recently used manifests, shared by the threads using one store."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._items: OrderedDict[str, _Upload] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, upload_id: str) -> _Upload | None:
+        with self._lock:
+            upload = self._items.get(upload_id)
+            if upload is not None:
+                self._items.move_to_end(upload_id)
+            return upload
+
+    def add(self, upload: _Upload) -> None:
+        with self._lock:
+            self._items[upload.upload_id] = upload
+            self._items.move_to_end(upload.upload_id)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def drop(self, upload_id: str) -> None:
+        with self._lock:
+            self._items.pop(upload_id, None)
+
+
+class _RecentSends:
+    """When this process last sent each part, kept for one ``RESEND_GAP``."""
+
+    def __init__(self) -> None:
+        self._sent: OrderedDict[tuple[str, int], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait_turn(self, upload_id: str, number: int) -> None:
+        """Sleep until ``RESEND_GAP`` has passed since this part was last sent."""
+        now = time.monotonic()
+        with self._lock:
+            while self._sent and next(iter(self._sent.values())) <= now - RESEND_GAP:
+                self._sent.popitem(last=False)
+            last = self._sent.get((upload_id, number))
+        if last is not None:
+            time.sleep(last + RESEND_GAP - now)
+
+    def sent(self, upload_id: str, number: int) -> None:
+        with self._lock:
+            self._sent[upload_id, number] = time.monotonic()
+            self._sent.move_to_end((upload_id, number))
 
 
 class _ChunkReader:
@@ -129,9 +221,11 @@ class S3ObjectStore:
         object_lock: whether the bucket has object lock; write-once objects then get
             COMPLIANCE retention for ``retention_days``.
         retention_days: how long write-once objects are locked.
-        part_size: bytes buffered per part of a streaming put (at least 5 MiB).
+        part_size: bytes buffered per part of a streaming put (at least 5 MiB), and what a
+            part given as chunks may hold in memory before it spills to a temporary file.
         parallel_uploads: parts of one put in flight at once; memory is about
             ``part_size * (parallel_uploads + 1)``.
+        http: the pool that sends multipart requests (default: :func:`http_pool`).
     """
 
     def __init__(
@@ -143,8 +237,9 @@ class S3ObjectStore:
         retention_days: int = RETENTION_DAYS,
         part_size: int = DEFAULT_PART_SIZE,
         parallel_uploads: int = 2,
+        http: urllib3.PoolManager | None = None,
     ) -> None:
-        if part_size < MIN_COMPOSE_PART:
+        if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least 5 MiB, got {part_size}")
         if retention_days < 1:
             raise ValueError(f"retention_days must be positive, got {retention_days}")
@@ -154,6 +249,9 @@ class S3ObjectStore:
         self.retention_days = retention_days
         self.part_size = part_size
         self.parallel_uploads = max(1, parallel_uploads)
+        self.http = http or http_pool()
+        self._manifests = _Manifests(MANIFESTS_CACHED)
+        self._recent_sends = _RecentSends()
 
     @property
     def supports_retention(self) -> bool:
@@ -260,69 +358,95 @@ class S3ObjectStore:
     # -- multipart uploads -----------------------------------------------------------------
 
     def create_upload(self, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
-        """Start an upload: a small manifest object remembers its target."""
+        """Start an S3 multipart upload and write its manifest."""
         validate_key(key)
         upload_id = uuid.uuid4().hex
-        manifest = json.dumps({"key": key, "content_type": content_type}).encode()
-        with _mapped(key):
-            self.client.put_object(
-                self.bucket,
-                f"{UPLOADS_PREFIX}/{upload_id}/{MANIFEST}",
-                io.BytesIO(manifest),
-                len(manifest),
-                content_type="application/json",
-            )
+        response = self._request(
+            "POST", key, {"uploads": ""}, key, headers={"Content-Type": content_type}
+        )
+        s3_upload_id = _xml(response.data).findtext("{*}UploadId")
+        if not s3_upload_id:
+            raise StorageError(f"S3 started an upload to {key} without naming it")
+        upload = _Upload(upload_id, key, content_type, s3_upload_id)
+        manifest = {"key": key, "content_type": content_type, "s3_upload_id": s3_upload_id}
+        try:
+            self._put_small(self._upload_file(upload_id, MANIFEST), manifest)
+        except BaseException:
+            with contextlib.suppress(StorageError):
+                self._abort(upload)
+            raise
+        self._manifests.add(upload)
         return upload_id
 
     def put_part(self, upload_id: str, number: int, data: bytes | Iterable[bytes]) -> PartInfo:
-        """Store (or replace) one part as its own object, streamed."""
-        self._manifest(upload_id)
+        """Send (or replace) one part; chunks are spooled first, S3 needs the length.
+
+        SeaweedFS keeps every attempt at a part number and tells them apart by their time
+        in whole seconds, so a number sent again within ``RESEND_GAP`` waits for it: this
+        process's own attempts then never tie (see :meth:`_parts`).
+        """
+        upload = self._upload(upload_id)
         validate_part_number(number)
-        key = self._part_key(upload_id, number)
-        reader = _ChunkReader(as_chunks(data))
-        with _mapped(key):
-            result = self.client.put_object(
-                self.bucket,
-                key,
-                cast("BinaryIO", reader),
-                length=-1,
-                part_size=self.part_size,
-                num_parallel_uploads=self.parallel_uploads,
-            )
-        return PartInfo(number=number, size=reader.size, etag=_clean_etag(result.etag))
+        with self._sized(data) as (body, size):
+            self._recent_sends.wait_turn(upload_id, number)
+            try:
+                response = self._request(
+                    "PUT",
+                    upload.key,
+                    {"partNumber": str(number), "uploadId": upload.s3_upload_id},
+                    f"upload {upload_id}",
+                    body=body,
+                    headers={"Content-Length": str(size)},
+                )
+            finally:
+                self._recent_sends.sent(upload_id, number)
+        etag = _clean_etag(response.headers.get("ETag"))
+        if not etag:
+            raise StorageError(f"S3 stored part {number} of upload {upload_id} without an ETag")
+        return PartInfo(number=number, size=size, etag=etag)
 
     def list_parts(self, upload_id: str) -> list[PartInfo]:
-        """Parts received so far, by number."""
-        self._manifest(upload_id)
-        return self._parts(upload_id)
+        """Parts S3 has received so far, by number.
+
+        A part whose latest attempt cannot be told (see :meth:`_parts`) is left out, so a
+        resuming client sends it again.
+        """
+        parts, _ = self._parts(self._upload(upload_id))
+        return parts
 
     def complete_upload(self, upload_id: str, *, write_once: bool = False) -> ObjectInfo:
-        """Join the parts into the target object, then delete them."""
-        manifest = self._manifest(upload_id)
-        key = str(manifest["key"])
-        content_type = str(manifest.get("content_type") or DEFAULT_CONTENT_TYPE)
-        if self._finished_by(key, upload_id):
-            self._drop_upload(upload_id)
-            return self.stat(key)
-        parts = self._parts(upload_id)
-        if not parts:
-            raise InvalidPart(f"upload {upload_id} has no parts to complete")
-        self._prepare_write(key, write_once=write_once, upload_id=upload_id)
-        if parts[-1].size > 0 and all(p.size >= MIN_COMPOSE_PART for p in parts[:-1]):
-            info = self._compose(key, upload_id, parts, content_type, write_once=write_once)
-        else:
-            info = self._stream_in(
-                key,
-                self._joined(upload_id, parts),
-                content_type=content_type,
-                write_once=write_once,
+        """Have S3 join the parts into the target object, then drop the manifest."""
+        upload = self._upload(upload_id)
+        key = upload.key
+        try:
+            parts, unsettled = self._parts(upload)
+        except UploadNotFound:
+            return self._completed_before(upload)
+        if unsettled:
+            raise InvalidPart(
+                f"part {unsettled[0]} of upload {upload_id} was sent twice within a second "
+                "with different bytes and the server cannot tell which came last; send it again"
             )
+        validate_parts(upload_id, parts)
+        self._prepare_write(key, write_once=write_once, upload_id=upload_id)
+        if not write_once:
+            self._put_small(self._upload_file(upload_id, COMPLETING), {"key": key})
+        etag, version_id = self._complete(upload, parts)
+        if write_once:
+            self._ensure_retention(key, version_id)
         self._drop_upload(upload_id)
-        return info
+        return ObjectInfo(
+            key=key,
+            size=sum(part.size for part in parts),
+            etag=etag,
+            content_type=upload.content_type,
+        )
 
     def abort_upload(self, upload_id: str) -> None:
-        """Delete an upload's parts and its manifest."""
-        self._manifest(upload_id)
+        """Abort the S3 upload (its parts go with it) and drop the manifest."""
+        upload = self._upload(upload_id)
+        with contextlib.suppress(UploadNotFound):  # S3 already forgot it: only ours is left
+            self._abort(upload)
         self._drop_upload(upload_id)
 
     def presigned_get_url(self, key: str, expires: timedelta) -> str:
@@ -361,28 +485,6 @@ class S3ObjectStore:
             sha256=reader.sha256,
         )
 
-    def _compose(
-        self,
-        key: str,
-        upload_id: str,
-        parts: list[PartInfo],
-        content_type: str,
-        *,
-        write_once: bool,
-    ) -> ObjectInfo:
-        sources = [ComposeSource(self.bucket, self._part_key(upload_id, p.number)) for p in parts]
-        with _mapped(key):
-            result = self.client.compose_object(
-                self.bucket,
-                key,
-                sources,
-                metadata={"Content-Type": content_type},
-                retention=self._retention() if write_once and self.object_lock else None,
-            )
-        if write_once:
-            self._ensure_retention(key, result.version_id)
-        return self.stat(key)
-
     def _open(self, name: str, chunk_size: int) -> ObjectStream:
         """Stream any object of the bucket, bookkeeping included (no key check)."""
         with _mapped(name):
@@ -394,10 +496,199 @@ class S3ObjectStore:
 
         return ObjectStream(_network_errors_mapped(response.stream(chunk_size), name), release)
 
-    def _joined(self, upload_id: str, parts: list[PartInfo]) -> Iterator[bytes]:
+    def _request(
+        self,
+        method: str,
+        key: str,
+        query: dict[str, str],
+        subject: str,
+        *,
+        body: bytes | IO[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> urllib3.BaseHTTPResponse:
+        """Sign one request on ``key`` with the SDK's public presigner and send it.
+
+        Answers are small (XML or empty), so they are read whole.
+        """
+        with _mapped(subject):
+            url = self.client.get_presigned_url(
+                method, self.bucket, key, expires=PRESIGNED_FOR, extra_query_params=dict(query)
+            )
+            try:
+                response = self.http.request(
+                    method, url, body=body, headers=headers or {}, redirect=False
+                )
+            except urllib3.exceptions.MaxRetryError as exc:  # its message holds the signed URL
+                raise StorageUnavailable(
+                    f"S3 unreachable or failing ({subject}): {exc.reason}"
+                ) from exc.reason
+            if response.status >= 300:
+                raise _refusal(response)
+        return response
+
+    @contextlib.contextmanager
+    def _sized(self, data: bytes | Iterable[bytes]) -> Iterator[tuple[bytes | IO[bytes], int]]:
+        """A part's body and length: bytes as they are, chunks spooled (memory, then disk)."""
+        if isinstance(data, bytes | bytearray | memoryview):
+            body = bytes(data)
+            yield body, len(body)
+            return
+        with tempfile.SpooledTemporaryFile(max_size=self.part_size) as spool:
+            size = 0
+            for chunk in data:
+                size += spool.write(checked_chunk(chunk))
+            spool.seek(0)
+            yield cast("IO[bytes]", spool), size
+
+    def _upload(self, upload_id: str) -> _Upload:
+        """The upload's manifest, from the cache or the bucket."""
+        validate_upload_id(upload_id)
+        upload = self._manifests.get(upload_id)
+        if upload is not None:
+            return upload
+        try:
+            manifest: dict[str, Any] = json.loads(
+                self._read_small(self._upload_file(upload_id, MANIFEST))
+            )
+        except ObjectNotFound as exc:
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+        if "s3_upload_id" not in manifest:  # one object per part: parts cannot be joined now
+            self._drop_folder(upload_id)
+            raise UploadNotFound(f"upload {upload_id} predates S3 multipart uploads; start again")
+        upload = _Upload(
+            upload_id,
+            str(manifest["key"]),
+            str(manifest.get("content_type") or DEFAULT_CONTENT_TYPE),
+            str(manifest["s3_upload_id"]),
+        )
+        self._manifests.add(upload)
+        return upload
+
+    def _parts(self, upload: _Upload) -> tuple[list[PartInfo], list[int]]:
+        """S3's ListParts, every page: the parts by number, and the numbers left unsettled.
+
+        A re-sent part replaces the earlier one on S3 and MinIO; SeaweedFS keeps and lists
+        every attempt, and joins the newest whose ETag the completion names. So the newest
+        attempt (by LastModified, whole seconds there) is the part; a number whose newest
+        attempts share a second but differ is unsettled until it is sent again.
+        """
+        attempts: dict[int, list[tuple[str, PartInfo]]] = {}
+        marker = 0
+        while True:
+            query = {"uploadId": upload.s3_upload_id, "max-parts": str(PARTS_PER_PAGE)}
+            if marker:
+                query["part-number-marker"] = str(marker)
+            response = self._request("GET", upload.key, query, f"upload {upload.upload_id}")
+            page = _xml(response.data)
+            for element in page.iterfind("{*}Part"):
+                part = PartInfo(
+                    number=int(element.findtext("{*}PartNumber") or 0),
+                    size=int(element.findtext("{*}Size") or 0),
+                    etag=_clean_etag(element.findtext("{*}ETag")),
+                )
+                sent_at = element.findtext("{*}LastModified") or ""  # ISO 8601, sorts as text
+                attempts.setdefault(part.number, []).append((sent_at, part))
+            next_marker = int(page.findtext("{*}NextPartNumberMarker") or 0)
+            if page.findtext("{*}IsTruncated") != "true" or next_marker <= marker:
+                break
+            marker = next_marker
+        parts, unsettled = [], []
+        for number in sorted(attempts):
+            newest = max(sent_at for sent_at, _ in attempts[number])
+            latest = {part for sent_at, part in attempts[number] if sent_at == newest}
+            if len(latest) == 1:
+                parts.append(latest.pop())
+            else:
+                unsettled.append(number)
+        return parts, unsettled
+
+    def _complete(self, upload: _Upload, parts: list[PartInfo]) -> tuple[str, str | None]:
+        """CompleteMultipartUpload; returns the new object's etag and version id.
+
+        S3 may answer 200 and report a failure in the body (the answer starts before the
+        join ends), so the body decides.
+        """
+        request = ET.Element("CompleteMultipartUpload")
         for part in parts:
-            with self._open(self._part_key(upload_id, part.number), 1 << 20) as stream:
-                yield from stream
+            element = ET.SubElement(request, "Part")
+            ET.SubElement(element, "PartNumber").text = str(part.number)
+            ET.SubElement(element, "ETag").text = f'"{part.etag}"'
+        subject = f"upload {upload.upload_id}"
+        response = self._request(
+            "POST",
+            upload.key,
+            {"uploadId": upload.s3_upload_id},
+            subject,
+            body=ET.tostring(request),
+            headers={"Content-Type": "application/xml"},
+        )
+        answer = _xml(response.data)
+        if answer.tag.rpartition("}")[2] == "Error":
+            with _mapped(subject):
+                raise _S3Refused(
+                    answer.findtext("{*}Code"), answer.findtext("{*}Message"), response.status
+                )
+        return _clean_etag(answer.findtext("{*}ETag")), response.headers.get("x-amz-version-id")
+
+    def _abort(self, upload: _Upload) -> None:
+        self._request(
+            "DELETE", upload.key, {"uploadId": upload.s3_upload_id}, f"upload {upload.upload_id}"
+        )
+
+    def _completed_before(self, upload: _Upload) -> ObjectInfo:
+        """S3 no longer knows the upload: finish a completion cut short, or report it gone.
+
+        Either way the manifest goes, since the upload cannot continue.
+        """
+        finished = self._finished_by(upload)
+        self._drop_upload(upload.upload_id)
+        if not finished:
+            raise UploadNotFound(f"upload {upload.upload_id} was completed or aborted")
+        return self.stat(upload.key)
+
+    def _finished_by(self, upload: _Upload) -> bool:
+        """Whether a completion of this upload already stored the target.
+
+        A write-once completion names the upload in its marker; any other leaves a
+        completion record next to the manifest.
+        """
+        marker = self._marker(upload.key)
+        if marker is not None:
+            return marker.get("upload_id") == upload.upload_id and self.exists(upload.key)
+        try:
+            self._read_small(self._upload_file(upload.upload_id, COMPLETING))
+        except ObjectNotFound:
+            return False
+        return self.exists(upload.key)
+
+    def _drop_upload(self, upload_id: str) -> None:
+        """Delete the manifest and any completion record, and forget the manifest."""
+        self._delete_all(
+            upload_id,
+            [self._upload_file(upload_id, COMPLETING), self._upload_file(upload_id, MANIFEST)],
+        )
+        self._manifests.drop(upload_id)
+
+    def _drop_folder(self, upload_id: str) -> None:
+        """Delete everything under the upload's folder, manifest last."""
+        prefix = self._upload_file(upload_id, "")
+        with _mapped(f"upload {upload_id}"):
+            names = [
+                str(item.object_name)
+                for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            ]
+        manifest = self._upload_file(upload_id, MANIFEST)
+        self._delete_all(upload_id, [name for name in names if name != manifest])
+        self._delete_all(upload_id, [manifest])
+
+    def _delete_all(self, upload_id: str, names: list[str]) -> None:
+        with _mapped(f"upload {upload_id}"):
+            errors = list(self.client.remove_objects(self.bucket, map(DeleteObject, names)))
+        if errors:
+            raise StorageError(f"could not delete the files of upload {upload_id}: {errors}")
+
+    def _upload_file(self, upload_id: str, name: str) -> str:
+        return f"{UPLOADS_PREFIX}/{upload_id}/{name}"
 
     def _prepare_write(self, key: str, *, write_once: bool, upload_id: str | None = None) -> None:
         """Refuse a write the write-once rule forbids; mark the key first when write-once.
@@ -412,17 +703,10 @@ class S3ObjectStore:
         if exists and self._has_marker(key):
             raise WriteOnceViolation(f"object {key} is write-once and cannot be replaced")
         marker = f"{WRITE_ONCE_PREFIX}/{key}"
-        with _mapped(key):
-            if write_once:
-                body = json.dumps({"upload_id": upload_id}).encode()
-                self.client.put_object(
-                    self.bucket,
-                    marker,
-                    io.BytesIO(body),
-                    len(body),
-                    content_type="application/json",
-                )
-            elif not exists:
+        if write_once:
+            self._put_small(marker, {"upload_id": upload_id})
+        elif not exists:
+            with _mapped(key):
                 self.client.remove_object(self.bucket, marker)  # stale marker of a failed write
 
     def _has_marker(self, key: str) -> bool:
@@ -436,19 +720,15 @@ class S3ObjectStore:
         marker: dict[str, Any] = json.loads(body)
         return marker
 
-    def _finished_by(self, key: str, upload_id: str) -> bool:
-        """Whether a write-once completion of this upload already stored the target."""
-        marker = self._marker(key)
-        return marker is not None and marker.get("upload_id") == upload_id and self.exists(key)
-
     def _retention(self) -> Retention:
         return Retention(COMPLIANCE, datetime.now(UTC) + timedelta(days=self.retention_days))
 
     def _ensure_retention(self, key: str, version_id: str | None) -> None:
-        """Check the new version is locked; lock it where the server dropped the request.
+        """Check the new version is locked; lock it where it is not.
 
-        Servers differ: SeaweedFS keeps retention on a streamed put and on a composed
-        object, but not on the single-source copy that ``compose_object`` makes of one part.
+        A completed multipart upload starts unlocked (whether it is write-once is known only
+        at completion), and servers differ on whether a streamed put keeps the retention
+        it asked for.
         """
         if not self.object_lock:
             return
@@ -464,53 +744,16 @@ class S3ObjectStore:
                     self.bucket, key, self._retention(), version_id=version_id
                 )
 
-    def _part_key(self, upload_id: str, number: int) -> str:
-        return f"{UPLOADS_PREFIX}/{upload_id}/{part_name(number)}"
-
-    def _manifest(self, upload_id: str) -> dict[str, Any]:
-        validate_upload_id(upload_id)
-        try:
-            body = self._read_small(f"{UPLOADS_PREFIX}/{upload_id}/{MANIFEST}")
-        except ObjectNotFound as exc:
-            raise UploadNotFound(f"no upload {upload_id}") from exc
-        manifest: dict[str, Any] = json.loads(body)
-        return manifest
-
-    def _parts(self, upload_id: str) -> list[PartInfo]:
-        parts = []
-        with _mapped(f"upload {upload_id}"):
-            for item in self.client.list_objects(
-                self.bucket, prefix=f"{UPLOADS_PREFIX}/{upload_id}/part-"
-            ):
-                name = str(item.object_name)
-                parts.append(
-                    PartInfo(
-                        number=int(name.rsplit("-", 1)[1]),
-                        size=int(item.size or 0),
-                        etag=_clean_etag(item.etag),
-                    )
-                )
-        return sorted(parts, key=lambda p: p.number)
-
-    def _drop_upload(self, upload_id: str) -> None:
-        """Delete the parts, then the manifest (so a half-dropped upload stays droppable)."""
-        prefix = f"{UPLOADS_PREFIX}/{upload_id}/"
-        with _mapped(f"upload {upload_id}"):
-            names = [
-                str(item.object_name)
-                for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
-            ]
-            manifest = prefix + MANIFEST
-            for batch in (
-                [DeleteObject(n) for n in names if n != manifest],
-                [DeleteObject(manifest)],
-            ):
-                errors = list(self.client.remove_objects(self.bucket, batch))
-                if errors:
-                    raise StorageError(f"could not delete parts of upload {upload_id}: {errors}")
+    def _put_small(self, name: str, content: dict[str, Any]) -> None:
+        """Write a small bookkeeping object (manifest, marker, completion record)."""
+        body = json.dumps(content).encode()
+        with _mapped(name):
+            self.client.put_object(
+                self.bucket, name, io.BytesIO(body), len(body), content_type="application/json"
+            )
 
     def _read_small(self, name: str) -> bytes:
-        """Read a small bookkeeping object (manifest, marker) whole."""
+        """Read a small bookkeeping object whole."""
         with _mapped(name):
             response = self.client.get_object(self.bucket, name)
         try:
@@ -520,21 +763,74 @@ class S3ObjectStore:
             response.release_conn()
 
 
+def http_pool() -> urllib3.PoolManager:
+    """The pool for presigned requests, set up as the SDK sets up its own.
+
+    Certificates are checked against certifi's roots (or ``SSL_CERT_FILE``) on https.
+    Failed connections are retried (nothing was sent); lost answers and 5xx only for
+    idempotent methods, never for a POST (create or complete an upload).
+    """
+    return urllib3.PoolManager(
+        maxsize=10,
+        timeout=urllib3.Timeout(connect=10, read=120),
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(
+            total=3,
+            backoff_factor=0.2,
+            status_forcelist=(500, 502, 503, 504),
+            raise_on_status=False,
+        ),
+    )
+
+
+def _xml(body: bytes) -> ET.Element:
+    """Parse an S3 answer.
+
+    ElementTree rather than defusedxml (which the platform does not depend on at run time):
+    the answers are small and come from the configured server over a signed request.
+    Leading whitespace is dropped because S3 may send some to keep a long completion alive.
+    """
+    try:
+        return ET.fromstring(body.lstrip())  # noqa: S314 - trusted server, see docstring
+    except ET.ParseError as exc:
+        raise StorageError(f"S3 sent an answer that is not XML: {body[:200]!r}") from exc
+
+
+def _refusal(response: urllib3.BaseHTTPResponse) -> _S3Refused:
+    """The S3 error in an answer; a proxy's HTML page or an empty body keeps only the status."""
+    try:
+        error = _xml(response.data)
+    except StorageError:
+        return _S3Refused(None, f"HTTP {response.status}", response.status)
+    return _S3Refused(error.findtext("{*}Code"), error.findtext("{*}Message"), response.status)
+
+
 @contextlib.contextmanager
 def _mapped(subject: str) -> Iterator[None]:
-    """Translate SDK and network errors into the storage exception tree, in one place."""
+    """Translate SDK, S3 and network errors into the storage exception tree, in one place."""
     try:
         yield
-    except S3Error as exc:
-        if exc.code in _MISSING:
+    except (S3Error, _S3Refused) as exc:
+        code, message = exc.code, exc.message
+        status = exc.status if isinstance(exc, _S3Refused) else _status_of(exc)
+        if code == "NoSuchUpload":
+            raise UploadNotFound(f"S3 knows no {subject} (completed or aborted)") from exc
+        if code in _MISSING:
             raise ObjectNotFound(f"no object {subject}") from exc
-        if exc.code in _DENIED and "lock" in str(exc.message or "").lower():
-            raise WriteOnceViolation(f"{subject} is under retention: {exc.message}") from exc
-        raise StorageError(
-            f"S3 refused an operation on {subject}: {exc.code} {exc.message}"
-        ) from exc
+        if code in _BAD_PARTS:
+            raise InvalidPart(f"S3 refused the parts of {subject}: {code} {message}") from exc
+        if code in _DENIED and "lock" in str(message or "").lower():
+            raise WriteOnceViolation(f"{subject} is under retention: {message}") from exc
+        if status >= 500:
+            raise StorageUnavailable(f"S3 failing ({subject}): {code} {message}") from exc
+        raise StorageError(f"S3 refused an operation on {subject}: {code} {message}") from exc
     except (MinioException, urllib3.exceptions.HTTPError) as exc:
         raise StorageUnavailable(f"S3 unreachable or failing ({subject}): {exc}") from exc
+
+
+def _status_of(error: S3Error) -> int:
+    return int(getattr(error.response, "status", 0) or 0)
 
 
 def _network_errors_mapped(chunks: Iterator[bytes], key: str) -> Iterator[bytes]:

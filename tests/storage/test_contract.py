@@ -280,8 +280,8 @@ def upload_in_parts(store: ObjectStore, key: str, data: bytes, part_size: int) -
 
 @pytest.mark.parametrize(
     ("part_size", "tail"),
-    [(1000, 17), (5 * MIB, 17), (5 * MIB, 0), (6 * MIB, 5 * MIB + 1)],
-    ids=["small-parts", "5MiB-parts", "5MiB-exact", "large-tail"],
+    [(5 * MIB, 17), (5 * MIB, 0), (6 * MIB, 5 * MIB + 1)],
+    ids=["5MiB-parts", "5MiB-exact", "large-tail"],
 )
 def test_multipart_upload_joins_parts_in_number_order(
     store: ObjectStore, part_size: int, tail: int
@@ -326,15 +326,31 @@ def test_parts_may_be_streamed_from_an_iterable(store: ObjectStore) -> None:
 
 
 def test_parts_with_gaps_in_their_numbers_join_in_order(store: ObjectStore) -> None:
+    start = payload(5 * MIB)
     upload = store.create_upload("gaps")
     store.put_part(upload, 9, b"-end")
-    store.put_part(upload, 2, b"start")
+    store.put_part(upload, 2, start)
     store.complete_upload(upload)
-    assert read(store, "gaps") == b"start-end"
+    assert read(store, "gaps") == start + b"-end"
+
+
+def test_a_short_part_before_the_last_is_refused_until_sent_again(store: ObjectStore) -> None:
+    """S3's rule on both stores: every part but the last is at least 5 MiB."""
+    first = payload(5 * MIB)
+    upload = store.create_upload("short")
+    store.put_part(upload, 1, first[:1000])
+    store.put_part(upload, 2, b"tail")
+    with pytest.raises(InvalidPart, match=r"part 1 .* at least"):
+        store.complete_upload(upload)
+    assert not store.exists("short")
+    assert [(p.number, p.size) for p in store.list_parts(upload)] == [(1, 1000), (2, 4)]
+    store.put_part(upload, 1, first)
+    store.complete_upload(upload)
+    assert read(store, "short") == first + b"tail"
 
 
 def test_completed_upload_can_be_write_once(store: ObjectStore) -> None:
-    upload = upload_in_parts(store, "bids/2/file", payload(3000), 1000)
+    upload = upload_in_parts(store, "bids/2/file", payload(10 * MIB + 1000), 5 * MIB)
     store.complete_upload(upload, write_once=True)
     with pytest.raises(WriteOnceViolation):
         store.put("bids/2/file", [b"replacement"])

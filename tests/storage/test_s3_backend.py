@@ -1,4 +1,5 @@
-"""What only the S3 backend has: presigned URLs, object lock, and what the server enforces.
+"""What only the S3 backend has: presigned URLs, object lock, S3 multipart uploads, and
+what the server enforces.
 
 Object lock is checked against the server itself, not just our refusals: the locked version
 cannot be deleted or have its retention shortened even by a client holding the bucket's
@@ -8,9 +9,15 @@ keys, while a plain PUT or DELETE on the key only stacks a new version above it.
 from __future__ import annotations
 
 import io
+import json
+import random
+import time
+import tracemalloc
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -21,10 +28,13 @@ from minio.error import S3Error
 from minio.retention import Retention
 
 from storage import (
+    InvalidPart,
     ObjectNotFound,
     S3ObjectStore,
     StorageError,
     StorageUnavailable,
+    UploadNotFound,
+    WriteOnceViolation,
     open_object_store,
 )
 from tests.services import free_port
@@ -77,7 +87,7 @@ def test_without_object_lock_there_is_no_retention(s3_store: S3ObjectStore) -> N
 def test_write_once_objects_get_compliance_retention(
     locked_store: S3ObjectStore, s3_client: Minio, parts: list[bytes]
 ) -> None:
-    """Streamed put, single-part copy and multi-part compose: every path ends up locked."""
+    """Streamed put and multipart completion of one or more parts: every path ends up locked."""
     assert locked_store.supports_retention
     bucket = locked_store.bucket
     locked_store.put("bids/7/price", [b"sealed"], write_once=True)
@@ -148,9 +158,11 @@ def test_open_object_store_uses_an_existing_bucket(s3_endpoint: str, s3_client: 
     remove_bucket(s3_client, bucket)
 
 
+@pytest.mark.parametrize("write_once", [True, False], ids=["write-once", "ordinary"])
 def test_a_completion_retried_after_a_crash_finishes_the_clean_up(
-    s3_store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+    s3_store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch, write_once: bool
 ) -> None:
+    """S3 has joined the parts and forgotten the upload; the marker or record tells us."""
     upload = s3_store.create_upload("bids/10/file")
     s3_store.put_part(upload, 1, b"sealed bid")
     real_drop = s3_store._drop_upload
@@ -160,12 +172,144 @@ def test_a_completion_retried_after_a_crash_finishes_the_clean_up(
 
     monkeypatch.setattr(s3_store, "_drop_upload", crash)
     with pytest.raises(ConnectionResetError):
-        s3_store.complete_upload(upload, write_once=True)
+        s3_store.complete_upload(upload, write_once=write_once)
     monkeypatch.setattr(s3_store, "_drop_upload", real_drop)
-    info = s3_store.complete_upload(upload, write_once=True)
+    info = s3_store.complete_upload(upload, write_once=write_once)
     assert info.size == 10
-    with pytest.raises(StorageError):
+    with pytest.raises(UploadNotFound):
         s3_store.list_parts(upload)
+
+
+def test_an_upload_s3_has_forgotten_is_not_mistaken_for_a_finished_one(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    """An object already at the key does not make an aborted upload look completed."""
+    s3_store.put("bids/11/file", [b"older object"])
+    upload = s3_store.create_upload("bids/11/file")
+    s3_store.put_part(upload, 1, b"part")
+    abort_behind_the_store(s3_store, s3_client, upload)
+    with pytest.raises(UploadNotFound):
+        s3_store.put_part(upload, 2, b"late")
+    with pytest.raises(UploadNotFound):
+        s3_store.list_parts(upload)
+    with pytest.raises(UploadNotFound):
+        s3_store.complete_upload(upload)
+    with pytest.raises(UploadNotFound):  # completion found it gone and dropped the manifest
+        s3_store.abort_upload(upload)
+    assert b"".join(s3_store.get("bids/11/file")) == b"older object"
+
+
+def test_another_store_sees_an_upload_completed_elsewhere_as_gone(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    """Manifests are cached, but S3 decides whether the upload is still open."""
+    other = S3ObjectStore(s3_client, s3_store.bucket)
+    upload = s3_store.create_upload("x/y")
+    s3_store.put_part(upload, 1, b"part")
+    assert [p.number for p in other.list_parts(upload)] == [1]  # its cache now holds it
+    s3_store.complete_upload(upload)
+    with pytest.raises(UploadNotFound):
+        other.put_part(upload, 2, b"late")
+    with pytest.raises(UploadNotFound):
+        other.list_parts(upload)
+
+
+def test_parts_given_as_chunks_are_spooled_with_bounded_memory(s3_store: S3ObjectStore) -> None:
+    """Past ``part_size`` (8 MiB) the spool moves to disk: 32 MiB costs about 10 MiB."""
+    chunk = random.Random(3).randbytes(MIB)
+    upload = s3_store.create_upload("spooled")
+    tracemalloc.start()
+    try:
+        big = s3_store.put_part(upload, 1, (chunk for _ in range(32)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    small = s3_store.put_part(upload, 2, iter([chunk[:1000], b"tail"]))
+    assert (big.size, small.size) == (32 * MIB, 1004)
+    assert peak < 16 * MIB
+    assert s3_store.list_parts(upload) == [big, small]
+    s3_store.complete_upload(upload)
+    assert b"".join(s3_store.get("spooled")) == chunk * 32 + chunk[:1000] + b"tail"
+
+
+def test_a_completion_on_a_locked_bucket_is_kept_under_compliance(
+    locked_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    data = random.Random(4).randbytes(5 * MIB) + b"tail"
+    upload = locked_store.create_upload("bids/12/file")
+    locked_store.put_part(upload, 1, data[: 5 * MIB])
+    locked_store.put_part(upload, 2, data[5 * MIB :])
+    info = locked_store.complete_upload(upload, write_once=True)
+    bucket = locked_store.bucket
+    version = s3_client.stat_object(bucket, "bids/12/file").version_id
+    retention = s3_client.get_object_retention(bucket, "bids/12/file", version_id=version)
+    assert retention is not None
+    assert retention.mode == COMPLIANCE
+    assert retention.retain_until_date > datetime.now(UTC) + timedelta(hours=23)
+    assert info.size == len(data)
+    assert b"".join(locked_store.get("bids/12/file")) == data
+    with pytest.raises(WriteOnceViolation):
+        locked_store.delete("bids/12/file")
+    with pytest.raises(S3Error):
+        s3_client.remove_object(bucket, "bids/12/file", version_id=version)
+
+
+def test_a_part_sent_twice_within_a_second_by_two_stores_must_be_sent_again(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    """SeaweedFS keeps both attempts and dates them to the second: neither is trusted."""
+    other = S3ObjectStore(s3_client, s3_store.bucket)
+    upload = s3_store.create_upload("resent")
+    s3_store.put_part(upload, 2, b"tail")
+    while time.time() % 1 > 0.3:  # both attempts well inside one second
+        time.sleep(0.05)
+    s3_store.put_part(upload, 1, b"first attempt")
+    other.put_part(upload, 1, b"second attempt")
+    assert [p.number for p in s3_store.list_parts(upload)] == [2]
+    with pytest.raises(InvalidPart, match="send it again"):
+        s3_store.complete_upload(upload)
+    final = random.Random(5).randbytes(5 * MIB)
+    s3_store.put_part(upload, 1, final)
+    assert [p.size for p in s3_store.list_parts(upload)] == [5 * MIB, 4]
+    s3_store.complete_upload(upload)
+    assert b"".join(s3_store.get("resent")) == final + b"tail"
+
+
+def test_parts_are_listed_across_pages(
+    s3_store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.s3.PARTS_PER_PAGE", 2)
+    upload = s3_store.create_upload("paged")
+    for number in (1, 2, 3, 5, 8):
+        s3_store.put_part(upload, number, str(number).encode())
+    assert [p.number for p in s3_store.list_parts(upload)] == [1, 2, 3, 5, 8]
+
+
+def test_a_completion_answered_200_with_an_error_body_fails(
+    s3_client: Minio, s3_store: S3ObjectStore
+) -> None:
+    """S3 may start a 200 answer before the join ends, then report the failure in the body."""
+    store = S3ObjectStore(s3_client, s3_store.bucket, http=_FailingCompletions())
+    upload = store.create_upload("x/y")
+    store.put_part(upload, 1, b"part")
+    with pytest.raises(StorageError, match="InternalError"):
+        store.complete_upload(upload)
+    assert not store.exists("x/y")
+    assert [p.number for p in store.list_parts(upload)] == [1]
+
+
+def test_an_upload_from_the_one_object_per_part_layout_is_dropped(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    upload = uuid.uuid4().hex
+    for name, body in (("upload.json", b'{"key": "old/file"}'), ("part-000001", b"part")):
+        s3_client.put_object(
+            s3_store.bucket, f".uploads/{upload}/{name}", io.BytesIO(body), len(body)
+        )
+    with pytest.raises(UploadNotFound, match="start again"):
+        s3_store.put_part(upload, 2, b"more")
+    left = s3_client.list_objects(s3_store.bucket, prefix=f".uploads/{upload}/", recursive=True)
+    assert list(left) == []
 
 
 def test_an_unreachable_server_is_reported_as_unavailable() -> None:
@@ -187,6 +331,60 @@ def test_an_unreachable_server_is_reported_as_unavailable() -> None:
         store.put("doc", chunks())
 
 
+def test_an_unreachable_server_is_reported_as_unavailable_for_uploads() -> None:
+    """The store's own pool (a region is given, so nothing goes through the SDK first).
+
+    Its connection attempts are retried, and the error does not repeat the signed URL.
+    """
+    client = Minio(
+        f"127.0.0.1:{free_port()}",
+        access_key="k",
+        secret_key="s",
+        secure=False,
+        region="us-east-1",
+        http_client=urllib3.PoolManager(retries=False),
+    )
+    store = S3ObjectStore(client, "nowhere")
+    with pytest.raises(StorageUnavailable) as unavailable:
+        store.create_upload("doc")
+    assert "Signature" not in str(unavailable.value)
+    with pytest.raises(StorageUnavailable):
+        store.list_parts(uuid.uuid4().hex)
+
+
 def test_part_size_below_the_s3_minimum_is_refused(s3_client: Minio) -> None:
     with pytest.raises(ValueError, match="5 MiB"):
         S3ObjectStore(s3_client, "any", part_size=MIB)
+
+
+def abort_behind_the_store(store: S3ObjectStore, client: Minio, upload: str) -> None:
+    """Abort the S3 upload directly, as a lifecycle rule or another tool would."""
+    response = client.get_object(store.bucket, f".uploads/{upload}/upload.json")
+    try:
+        manifest = json.loads(response.read())
+    finally:
+        response.close()
+        response.release_conn()
+    url = client.get_presigned_url(
+        "DELETE",
+        store.bucket,
+        manifest["key"],
+        expires=timedelta(minutes=5),
+        extra_query_params={"uploadId": manifest["s3_upload_id"]},
+    )
+    assert urllib3.request("DELETE", url).status == 204
+
+
+class _FailingCompletions(urllib3.PoolManager):
+    """Passes requests through, but answers CompleteMultipartUpload 200 with an error."""
+
+    def urlopen(  # type: ignore[override]  # the signature of PoolManager's own override
+        self, method: str, url: str, redirect: bool = True, **kw: Any
+    ) -> urllib3.BaseHTTPResponse:
+        if method == "POST" and "uploadId=" in url:
+            body = (
+                b"\n  <?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>InternalError</Code>"
+                b"<Message>We encountered an internal error. Please try again.</Message></Error>"
+            )
+            return urllib3.HTTPResponse(body=body, status=200, preload_content=True)
+        return super().urlopen(method, url, redirect=redirect, **kw)
