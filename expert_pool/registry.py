@@ -476,7 +476,10 @@ def read_import_file(filename: str, content: bytes) -> list[dict[str, str]]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValidationError("a CSV import file must be UTF-8 text", field="file") from None
-        table = list(csv.reader(io.StringIO(text)))
+        try:
+            table = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            raise ValidationError(f"the CSV file cannot be read: {exc}", field="file") from None
     elif lower.endswith(".xlsx"):
         table = _xlsx_rows(content)
     else:

@@ -216,12 +216,13 @@ async def deliver_pending(
             senders[row["channel"]].send(message)
         except Exception as error:  # any adapter failure: keep the message, retry later
             log.warning("notification %s not delivered: %s", row["id"], error)
+            # counted in SQL, so two runs that overlap (a slow sweep and the next) add up
             await Notification.update(
                 {
-                    Notification.attempts: int(row["attempts"]) + 1,
+                    Notification.attempts: Notification.attempts + 1,
                     Notification.last_error: str(error)[:300],
                 }
-            ).where(Notification.id == row["id"])
+            ).where((Notification.id == row["id"]) & (Notification.attempts < MAX_ATTEMPTS))
             continue
         await Notification.update({Notification.sent_at: clock.now()}).where(
             Notification.id == row["id"]
