@@ -1,8 +1,10 @@
 """Object storage on MinIO or any S3 server, through the public API of the ``minio`` SDK.
 
-Streaming puts use ``put_object(length=-1)``: the SDK reads one part at a time from our
-iterator-backed reader, so memory is bounded by ``part_size`` times the parallel uploads,
-whatever the object's size.
+Streaming puts cut the chunks into parts of ``part_size``, each copied once into its own
+buffer and sent as soon as it is full, ``parallel_uploads`` at a time: memory is bounded by
+``part_size * (parallel_uploads + 1)`` whatever the object's size. An object that fits in
+one part is one plain PUT. (The SDK's ``put_object(length=-1)`` copies each part three
+times while joining and trimming it, which doubled the peak.)
 
 Multipart uploads are S3 multipart uploads, so completion is one request and the server
 copies nothing. The SDK keeps its multipart calls private (ARCHITECTURE §3, note on the
@@ -41,9 +43,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any, cast
 
 import certifi
 import urllib3
@@ -166,15 +169,18 @@ class _RecentSends:
             self._sent.move_to_end((upload_id, number))
 
 
-class _ChunkReader:
-    """A ``read(size)`` view of an iterator of chunks, for ``put_object(length=-1)``.
+class _PartReader:
+    """Cuts an iterator of chunks into parts of ``part_size`` bytes, counting and hashing.
 
-    Holds at most the chunk being split (as a zero-copy memoryview) plus one read's worth,
-    counts and hashes the bytes as they pass.
+    Each part is a fresh buffer the caller may hand to another thread; the only other bytes
+    held are the rest of the chunk being split (a zero-copy memoryview).
     """
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes], part_size: int) -> None:
+        if part_size < 1:
+            raise ValueError(f"part_size must be positive, got {part_size}")
         self._chunks = iter(chunks)
+        self._part_size = part_size
         self._rest = memoryview(b"")
         self._digest = hashlib.sha256()
         self.size = 0
@@ -190,26 +196,29 @@ class _ChunkReader:
         if close is not None:
             close()
 
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes; fewer only at the end of the stream."""
-        if size < 0:
-            raise ValueError("an unbounded read would hold the whole object in memory")
-        pieces: list[bytes | memoryview] = []
-        wanted = size
-        while wanted > 0:
-            if not self._rest:
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                data = checked_chunk(chunk)
+    def at_end(self) -> bool:
+        """Whether every byte has been handed out (pulls the next chunk to find out)."""
+        return not self._rest and not self._pull()
+
+    def next_part(self) -> bytearray:
+        """The next ``part_size`` bytes; fewer only at the end, none after it."""
+        part = bytearray()
+        while len(part) < self._part_size and (self._rest or self._pull()):
+            piece = self._rest[: self._part_size - len(part)]
+            part += piece
+            self._rest = self._rest[len(piece) :]
+        return part
+
+    def _pull(self) -> bool:
+        """Take the next non-empty chunk; False at the end of the stream."""
+        for chunk in self._chunks:
+            data = checked_chunk(chunk)
+            if data:
                 self._digest.update(data)
                 self.size += len(data)
                 self._rest = memoryview(data)
-                continue
-            piece, self._rest = self._rest[:wanted], self._rest[wanted:]
-            pieces.append(piece)
-            wanted -= len(piece)
-        return b"".join(pieces)
+                return True
+        return False
 
 
 class S3ObjectStore:
@@ -390,20 +399,42 @@ class S3ObjectStore:
         with self._sized(data) as (body, size):
             self._recent_sends.wait_turn(upload_id, number)
             try:
-                response = self._request(
-                    "PUT",
-                    upload.key,
-                    {"partNumber": str(number), "uploadId": upload.s3_upload_id},
-                    f"upload {upload_id}",
-                    body=body,
-                    headers={"Content-Length": str(size)},
-                )
+                return self._send_part(upload, number, body, size)
             finally:
                 self._recent_sends.sent(upload_id, number)
+
+    def _send_and_free(self, upload: _Upload, number: int, part: bytearray) -> PartInfo:
+        """Send a part of a streaming put, then free its buffer before its slot frees.
+
+        The executor keeps a task's arguments a moment after the task ends, so the buffer
+        is emptied here; otherwise the next part could be read while this one is held.
+        """
+        try:
+            return self._send_part(upload, number, part)
+        finally:
+            part.clear()
+
+    def _send_part(
+        self,
+        upload: _Upload,
+        number: int,
+        body: bytes | bytearray | IO[bytes],
+        size: int | None = None,
+    ) -> PartInfo:
+        """UploadPart; ``size`` is needed only when the body is a file."""
+        length = len(body) if isinstance(body, bytes | bytearray) else size
+        response = self._request(
+            "PUT",
+            upload.key,
+            {"partNumber": str(number), "uploadId": upload.s3_upload_id},
+            f"upload {upload.upload_id}",
+            body=body,
+            headers={"Content-Length": str(length)},
+        )
         etag = _clean_etag(response.headers.get("ETag"))
         if not etag:
-            raise StorageError(f"S3 stored part {number} of upload {upload_id} without an ETag")
-        return PartInfo(number=number, size=size, etag=etag)
+            raise StorageError(f"S3 stored part {number} of {upload.upload_id} without an ETag")
+        return PartInfo(number=number, size=int(length or 0), etag=etag)
 
     def list_parts(self, upload_id: str) -> list[PartInfo]:
         """Parts S3 has received so far, by number.
@@ -460,30 +491,75 @@ class S3ObjectStore:
     def _stream_in(
         self, key: str, chunks: Iterable[bytes], *, content_type: str, write_once: bool
     ) -> ObjectInfo:
-        reader = _ChunkReader(chunks)
+        reader = _PartReader(chunks, self.part_size)
         try:
-            with _mapped(key):
-                result = self.client.put_object(
-                    self.bucket,
+            first = reader.next_part()
+            if reader.at_end():
+                response = self._request(
+                    "PUT",
                     key,
-                    cast("BinaryIO", reader),
-                    length=-1,
-                    part_size=self.part_size,
-                    num_parallel_uploads=self.parallel_uploads,
-                    content_type=content_type,
-                    retention=self._retention() if write_once and self.object_lock else None,
+                    {},
+                    key,
+                    body=first,
+                    headers={"Content-Type": content_type, "Content-Length": str(len(first))},
                 )
+                etag = _clean_etag(response.headers.get("ETag"))
+                version_id = response.headers.get("x-amz-version-id")
+            else:
+                etag, version_id = self._stream_parts(key, first, reader, content_type)
         finally:
             reader.close()
         if write_once:
-            self._ensure_retention(key, result.version_id)
+            self._ensure_retention(key, version_id)
         return ObjectInfo(
             key=key,
             size=reader.size,
-            etag=_clean_etag(result.etag),
+            etag=etag,
             content_type=content_type,
             sha256=reader.sha256,
         )
+
+    def _stream_parts(
+        self, key: str, first: bytearray, reader: _PartReader, content_type: str
+    ) -> tuple[str, str | None]:
+        """Send the parts of a streaming put, ``parallel_uploads`` at a time, and join them.
+
+        The next part is read only once a slot is free, so at most ``parallel_uploads``
+        parts are in flight and one is being filled. Any failure aborts the S3 upload, so
+        the key keeps what it held before.
+        """
+        response = self._request(
+            "POST", key, {"uploads": ""}, key, headers={"Content-Type": content_type}
+        )
+        s3_upload_id = _xml(response.data).findtext("{*}UploadId")
+        if not s3_upload_id:
+            raise StorageError(f"S3 started an upload to {key} without naming it")
+        upload = _Upload(f"streaming put of {key}", key, content_type, s3_upload_id)
+        slots = threading.BoundedSemaphore(self.parallel_uploads)
+        failed = threading.Event()
+        try:
+            with ThreadPoolExecutor(self.parallel_uploads, "s3-put") as pool:
+                sent: list[Future[PartInfo]] = []
+                part: bytearray | None = first
+                while part is not None:
+                    if len(sent) == MAX_PART_NUMBER:
+                        raise StorageError(
+                            f"{key} needs more than {MAX_PART_NUMBER} parts of "
+                            f"{self.part_size} bytes; configure a larger part size"
+                        )
+                    slots.acquire()
+                    if failed.is_set():  # the result of the failed part is raised below
+                        break
+                    future = pool.submit(self._send_and_free, upload, len(sent) + 1, part)
+                    future.add_done_callback(lambda done: _settled(done, slots, failed))
+                    sent.append(future)
+                    part = None if reader.at_end() else reader.next_part()
+                parts = [future.result() for future in sent]
+            return self._complete(upload, parts)
+        except BaseException:
+            with contextlib.suppress(StorageError):
+                self._abort(upload)
+            raise
 
     def _open(self, name: str, chunk_size: int) -> ObjectStream:
         """Stream any object of the bucket, bookkeeping included (no key check)."""
@@ -503,12 +579,13 @@ class S3ObjectStore:
         query: dict[str, str],
         subject: str,
         *,
-        body: bytes | IO[bytes] | None = None,
+        body: bytes | bytearray | IO[bytes] | None = None,
         headers: dict[str, str] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Sign one request on ``key`` with the SDK's public presigner and send it.
 
-        Answers are small (XML or empty), so they are read whole.
+        Answers are small (XML or empty), so they are read whole. A bytearray body is sent
+        as it is (urllib3 sends any buffer; its annotations name only ``bytes``).
         """
         with _mapped(subject):
             url = self.client.get_presigned_url(
@@ -516,7 +593,11 @@ class S3ObjectStore:
             )
             try:
                 response = self.http.request(
-                    method, url, body=body, headers=headers or {}, redirect=False
+                    method,
+                    url,
+                    body=cast("bytes | IO[bytes] | None", body),
+                    headers=headers or {},
+                    redirect=False,
                 )
             except urllib3.exceptions.MaxRetryError as exc:  # its message holds the signed URL
                 raise StorageUnavailable(
@@ -831,6 +912,15 @@ def _mapped(subject: str) -> Iterator[None]:
 
 def _status_of(error: S3Error) -> int:
     return int(getattr(error.response, "status", 0) or 0)
+
+
+def _settled(
+    future: Future[PartInfo], slots: threading.BoundedSemaphore, failed: threading.Event
+) -> None:
+    """Free a part's slot; flag a failure so no further part is read."""
+    if future.cancelled() or future.exception() is not None:
+        failed.set()
+    slots.release()
 
 
 def _network_errors_mapped(chunks: Iterator[bytes], key: str) -> Iterator[bytes]:

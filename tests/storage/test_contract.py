@@ -137,7 +137,11 @@ def test_text_chunks_are_refused_as_a_programming_error(store: ObjectStore) -> N
 
 
 def test_put_memory_stays_far_below_the_object_size(store: ObjectStore) -> None:
-    """96 MiB in 1 MiB chunks: Python allocations peak at a few parts, not the object."""
+    """96 MiB in 1 MiB chunks: Python allocations peak at a few parts, not the object.
+
+    The S3 store holds ``parallel_uploads + 1`` parts of 8 MiB (24 MiB), the local store a
+    chunk or two.
+    """
     chunk = payload(MIB)
     tracemalloc.start()
     try:
@@ -148,7 +152,7 @@ def test_put_memory_stays_far_below_the_object_size(store: ObjectStore) -> None:
     finally:
         tracemalloc.stop()
     assert received == 96 * MIB
-    assert peak < 40 * MIB
+    assert peak < 28 * MIB
 
 
 # -- delete and list ----------------------------------------------------------------------

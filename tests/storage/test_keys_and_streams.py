@@ -1,7 +1,8 @@
-"""Pure pieces under both backends: key rules and the reader behind unknown-length puts."""
+"""Pure pieces under both backends: key rules and the part reader behind streaming puts."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage import InvalidKey, ObjectStream, validate_key
-from storage.s3 import _ChunkReader
+from storage.s3 import _PartReader
 
 segment = st.text(
     alphabet=st.characters(codec="utf-8", categories=["L", "N", "Zs"]).filter(str.isprintable)
@@ -32,25 +33,24 @@ def test_a_dot_or_empty_segment_anywhere_is_refused(segments: list[str], bad: st
             validate_key("/".join([*segments[:position], bad, *segments[position:]]))
 
 
-@given(
-    st.lists(st.binary(max_size=50), max_size=30),
-    st.lists(st.integers(min_value=1, max_value=70), min_size=1, max_size=30),
-)
-def test_the_chunk_reader_returns_exactly_the_bytes_in_reads_of_the_asked_size(
-    chunks: list[bytes], sizes: list[int]
+@given(st.lists(st.binary(max_size=50), max_size=30), st.integers(min_value=1, max_value=70))
+def test_the_part_reader_cuts_exactly_the_bytes_into_full_parts_and_a_shorter_last(
+    chunks: list[bytes], part_size: int
 ) -> None:
-    reader = _ChunkReader(chunks)
+    reader = _PartReader(chunks, part_size)
     expected = b"".join(chunks)
-    received = bytearray()
-    for size in sizes * (len(expected) // sum(sizes) + 2):
-        piece = reader.read(size)
-        assert len(piece) == min(size, len(expected) - len(received))
-        received += piece
-    assert bytes(received) == expected
+    parts = [reader.next_part()]
+    while not reader.at_end():
+        parts.append(reader.next_part())
+    assert b"".join(parts) == expected
+    assert all(len(part) == part_size for part in parts[:-1])
+    assert 0 < len(parts[-1]) <= part_size or expected == b""
+    assert reader.next_part() == b""
     assert reader.size == len(expected)
+    assert reader.sha256 == hashlib.sha256(expected).hexdigest()
 
 
-def test_the_chunk_reader_pulls_chunks_only_as_needed() -> None:
+def test_the_part_reader_pulls_chunks_only_as_needed() -> None:
     pulled = []
 
     def chunks() -> Iterator[bytes]:
@@ -58,14 +58,28 @@ def test_the_chunk_reader_pulls_chunks_only_as_needed() -> None:
             pulled.append(i)
             yield b"x" * 10
 
-    reader = _ChunkReader(chunks())
-    assert reader.read(25) == b"x" * 25
+    reader = _PartReader(chunks(), 25)
+    assert reader.next_part() == b"x" * 25
     assert pulled == [0, 1, 2]
+    assert not reader.at_end()
+    assert pulled == [0, 1, 2]  # the rest of chunk 2 answers without pulling
 
 
-def test_the_chunk_reader_refuses_an_unbounded_read() -> None:
-    with pytest.raises(ValueError, match="whole object"):
-        _ChunkReader([b"x"]).read(-1)
+def test_the_part_reader_closes_its_source() -> None:
+    closed = []
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield b"x"
+            yield b"y"
+        finally:
+            closed.append(True)
+
+    reader = _PartReader(chunks(), 1)
+    assert reader.next_part() == b"x"
+    assert closed == []
+    reader.close()
+    assert closed == [True]
 
 
 def test_a_stream_releases_its_source_once_when_exhausted() -> None:

@@ -388,3 +388,63 @@ class _FailingCompletions(urllib3.PoolManager):
             )
             return urllib3.HTTPResponse(body=body, status=200, preload_content=True)
         return super().urlopen(method, url, redirect=redirect, **kw)
+
+
+def open_uploads(client: Minio, bucket: str, key: str) -> list[str]:
+    """S3's own list of unfinished multipart uploads to ``key`` (the SDK keeps it private)."""
+    listing = client._list_multipart_uploads(bucket, prefix=key)
+    return [str(upload.upload_id) for upload in listing.uploads if upload.object_name == key]
+
+
+def test_a_streaming_put_of_several_parts_on_a_locked_bucket_is_kept_under_compliance(
+    locked_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    data = random.randbytes(2 * locked_store.part_size + 123)
+    info = locked_store.put("bids/8/file", [data], write_once=True)
+    assert info.size == len(data)
+    assert retention_of(s3_client, locked_store.bucket, "bids/8/file") == COMPLIANCE
+    with locked_store.get("bids/8/file") as stream:
+        assert b"".join(stream) == data
+
+
+def test_a_streaming_put_cut_short_after_some_parts_aborts_its_s3_upload(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    s3_store.put("doc", [b"old"])
+
+    def dropped() -> Iterator[bytes]:
+        for _ in range(3 * s3_store.part_size // MIB):
+            yield random.randbytes(MIB)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        s3_store.put("doc", dropped())
+    assert open_uploads(s3_client, s3_store.bucket, "doc") == []
+    with s3_store.get("doc") as stream:
+        assert b"".join(stream) == b"old"
+
+
+def test_a_streaming_put_the_server_refuses_mid_way_fails_cleanly(
+    s3_store: S3ObjectStore, s3_client: Minio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part refused by S3 stops the reading of further parts and aborts the upload."""
+    pulled = []
+    real_send = s3_store._send_part
+
+    def refuse_part_two(upload: Any, number: int, body: Any, size: int | None = None) -> Any:
+        if number == 2:
+            raise StorageError("S3 refused part 2")
+        return real_send(upload, number, body, size)
+
+    monkeypatch.setattr(s3_store, "_send_part", refuse_part_two)
+
+    def chunks() -> Iterator[bytes]:
+        for number in range(40 * s3_store.part_size // MIB):
+            pulled.append(number)
+            yield bytes(MIB)
+
+    with pytest.raises(StorageError, match="part 2"):
+        s3_store.put("big", chunks())
+    assert len(pulled) < 10 * s3_store.part_size // MIB
+    assert open_uploads(s3_client, s3_store.bucket, "big") == []
+    assert not s3_store.exists("big")
