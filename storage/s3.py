@@ -35,7 +35,9 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -844,13 +846,41 @@ class S3ObjectStore:
             response.release_conn()
 
 
+class SignatureRedactor(logging.Filter):
+    """Masks the signature and credential of a presigned URL in a log record.
+
+    urllib3 logs the request's URL when it retries one (WARNING) and for every request
+    (DEBUG). The signature would let anyone who reads the log repeat the request for as long
+    as the URL lives (``PRESIGNED_FOR``), so it never reaches a handler.
+    """
+
+    PATTERN = re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s'\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with the secrets masked; never drop a record."""
+        message = record.getMessage()
+        if "X-Amz-" in message:
+            record.msg, record.args = self.PATTERN.sub(r"\1REDACTED", message), None
+        return True
+
+
+_REDACTOR = SignatureRedactor()
+REDACTED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
+"""The urllib3 loggers that print request URLs (filters do not apply to child loggers)."""
+
+
 def http_pool() -> urllib3.PoolManager:
     """The pool for presigned requests, set up as the SDK sets up its own.
 
     Certificates are checked against certifi's roots (or ``SSL_CERT_FILE``) on https.
     Failed connections are retried (nothing was sent); lost answers and 5xx only for
-    idempotent methods, never for a POST (create or complete an upload).
+    idempotent methods, never for a POST (create or complete an upload). The URLs urllib3
+    logs have their signatures masked (:class:`SignatureRedactor`).
     """
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
     return urllib3.PoolManager(
         maxsize=10,
         timeout=urllib3.Timeout(connect=10, read=120),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import random
+import re
 import time
 import tracemalloc
 import urllib.request
@@ -331,10 +333,13 @@ def test_an_unreachable_server_is_reported_as_unavailable() -> None:
         store.put("doc", chunks())
 
 
-def test_an_unreachable_server_is_reported_as_unavailable_for_uploads() -> None:
+def test_an_unreachable_server_is_reported_as_unavailable_for_uploads(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """The store's own pool (a region is given, so nothing goes through the SDK first).
 
-    Its connection attempts are retried, and the error does not repeat the signed URL.
+    Its connection attempts are retried; neither the error nor urllib3's log of the retries
+    repeats the signed URL's signature.
     """
     client = Minio(
         f"127.0.0.1:{free_port()}",
@@ -345,9 +350,16 @@ def test_an_unreachable_server_is_reported_as_unavailable_for_uploads() -> None:
         http_client=urllib3.PoolManager(retries=False),
     )
     store = S3ObjectStore(client, "nowhere")
-    with pytest.raises(StorageUnavailable) as unavailable:
+    with (
+        caplog.at_level(logging.DEBUG, logger="urllib3"),
+        pytest.raises(StorageUnavailable) as unavailable,
+    ):
         store.create_upload("doc")
     assert "Signature" not in str(unavailable.value)
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Retrying")]
+    assert retries, "urllib3 retried the refused connection and said so"
+    assert all("X-Amz-Signature=REDACTED" in message for message in retries)
+    assert not re.search(r"X-Amz-(Signature|Credential)=(?!REDACTED)", caplog.text)
     with pytest.raises(StorageUnavailable):
         store.list_parts(uuid.uuid4().hex)
 
