@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import math
 import uuid
 from collections import deque
@@ -72,7 +73,9 @@ from procurement.money import MoneyError, parse_yuan, yuan_to_fen
 from procurement.projects import get_lot, get_project, transition_lot
 from procurement.results import record_failure
 from procurement.roles import Actor, Role
-from storage import ObjectNotFound, ObjectStore
+from storage import ObjectNotFound, ObjectStore, StorageError, UploadNotFound
+
+log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024
 HASH_AHEAD = 4
@@ -353,11 +356,47 @@ async def _own_bid(actor: Actor, bid_id: int) -> Bid:
     return bid
 
 
+UPLOAD_CLOSED = (
+    "the upload of this file is closed: the bid was withdrawn, or was still unfinished at "
+    "the deadline; start a new bid"
+)
+
+
 def _store_part(store: ObjectStore, upload_id: str, number: int, data: bytes) -> str:
     """Hash a part and store it, off the event loop; returns its SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
-    store.put_part(upload_id, number, data)
+    try:
+        store.put_part(upload_id, number, data)
+    except UploadNotFound as exc:  # aborted by abort_abandoned_uploads meanwhile
+        raise Conflict(UPLOAD_CLOSED, code="upload_closed") from exc
     return digest
+
+
+async def abort_abandoned_uploads(store: ObjectStore) -> int:
+    """Abort the store's uploads of files whose bid was withdrawn before it was submitted.
+
+    A bid withdrawn by its bidder, or still uploading at the deadline (withdrawn by ETM
+    Art. 28), can never be completed, but its parts stay in the store until the upload is
+    aborted (S3 keeps, and bills, an unfinished multipart upload indefinitely). Run by the
+    beat sweep; idempotent, and an upload the store cannot abort now is tried next time.
+    Returns how many uploads were closed.
+    """
+    rows = await BidFile.select(BidFile.id, BidFile.upload_id).where(
+        (BidFile.bid.status == "withdrawn") & (BidFile.sha256 == "") & (BidFile.upload_id != "")
+    )
+    closed = 0
+    for row in rows:
+        try:
+            await anyio.to_thread.run_sync(store.abort_upload, row["upload_id"])
+        except UploadNotFound:
+            pass  # the store forgot it already: only our record of it is left
+        except StorageError:
+            log.warning("upload of bid file %s not aborted; the next sweep retries", row["id"])
+            continue
+        await BidFile.update({BidFile.upload_id: ""}).where(BidFile.id == row["id"])
+        RUNNING_DIGESTS.forget(row["id"])
+        closed += 1
+    return closed
 
 
 async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_part: bytes) -> None:
@@ -481,9 +520,12 @@ async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
         known = parts[0]["sha256"], parts[0]["size"]
     else:
         known = RUNNING_DIGESTS.whole_file(row.id, [p["sha256"] for p in parts])
-    info = await anyio.to_thread.run_sync(
-        partial(store.complete_upload, row.upload_id, write_once=True)
-    )
+    try:
+        info = await anyio.to_thread.run_sync(
+            partial(store.complete_upload, row.upload_id, write_once=True)
+        )
+    except UploadNotFound as exc:
+        raise Conflict(UPLOAD_CLOSED, code="upload_closed") from exc
     RUNNING_DIGESTS.forget(row.id)
     if known is None:
         known = await anyio.to_thread.run_sync(_read_back_hash, store, row.object_key)

@@ -32,3 +32,12 @@ def sweep_openings() -> list[int]:
         except Exception:  # one lot's failure (a store outage) must not hold up the others
             log.exception("opening of lot %s failed; the next sweep tries again", lot_id)
     return ready
+
+
+@shared_task(name="bidding.abort_abandoned_uploads", ignore_result=True)
+def abort_abandoned_uploads() -> int:
+    """Close the store's uploads of bids withdrawn before submission (see the service)."""
+    closed = asyncio.run(services.abort_abandoned_uploads(current().store))
+    if closed:
+        log.info("aborted %s abandoned uploads", closed)
+    return closed

@@ -51,6 +51,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "task": "bidding.sweep_openings",
                 "schedule": settings.sweep_seconds,
             },
+            "abort-abandoned-uploads": {
+                "task": "bidding.abort_abandoned_uploads",
+                "schedule": settings.sweep_seconds,
+            },
             "sweep-expert-confirmations": {
                 "task": "expert_pool.sweep_confirmations",
                 "schedule": settings.sweep_seconds,

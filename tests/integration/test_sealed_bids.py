@@ -508,3 +508,92 @@ async def test_a_multipart_form_sent_to_the_api_is_answered_at_once(app: Litesta
             assert "x-csrftoken" in response.json()["detail"]
     assert await BidPart.count() == 0
     assert await Bid.count().where(Bid.status == "submitted") == 0
+
+
+async def _started_price_bid(store: object, supplier: Actor, lot_id: int) -> tuple[int, int, bytes]:
+    """A bid whose price file has its one part stored, not submitted: bid, file, part."""
+    from bidding.services import FileSpec, public_opening_key, put_part, start_bid
+
+    key = await public_opening_key(lot_id)
+    public = load_public_key(base64.b64decode(key["public_key"]))
+    context = EnvelopeContext(
+        lot_id=str(lot_id), bidder_id=str(supplier.organisation_id), kind="price"
+    )
+    blob = b"".join(seal([b'{"total": "1.00"}'], opening_public_key=public, context=context))
+    started = await start_bid(
+        supplier,
+        lot_id,
+        [FileSpec(kind="price", size=len(blob))],
+        store=store,  # type: ignore[arg-type]
+    )
+    file_id = int(started["files"][0]["file_id"])
+    await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)  # type: ignore[arg-type]
+    return int(started["bid_id"]), file_id, blob
+
+
+async def test_the_uploads_of_withdrawn_bids_are_aborted_by_the_worker(
+    app: Litestar, settings: Settings, celery_worker: subprocess.Popen[bytes]
+) -> None:
+    """A bid withdrawn before submission leaves no open upload in the store (beat sweep)."""
+    from bidding.platform_keys import signing_key
+    from bidding.services import abort_abandoned_uploads, submit_bid, withdraw_bid
+    from storage import UploadNotFound
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    bid_id, file_id, _ = await _started_price_bid(store, supplier, lot.id)
+    row = await BidFile.objects().where(BidFile.id == file_id).first()
+    assert row is not None
+    assert row.upload_id
+    upload_id = row.upload_id
+    assert [p.number for p in await asyncio.to_thread(store.list_parts, upload_id)] == [1]
+    _, kept_file, _ = await _started_price_bid(store, await actor(Role.BIDDER), lot.id)
+    changed_mind = await actor(Role.BIDDER)
+    submitted_bid, submitted_file, _ = await _started_price_bid(store, changed_mind, lot.id)
+    await submit_bid(changed_mind, submitted_bid, store=store, signing_key=signing_key(settings))
+    await withdraw_bid(changed_mind, submitted_bid)  # complete: its object is kept as evidence
+
+    await withdraw_bid(supplier, bid_id)
+    for _ in range(100):  # the beat sweep runs every 2 s
+        cleared = await BidFile.select(BidFile.upload_id).where(BidFile.id == file_id).first()
+        if cleared is not None and cleared["upload_id"] == "":
+            break
+        await asyncio.sleep(0.2)
+    else:
+        pytest.fail("the worker never aborted the withdrawn bid's upload")
+    with pytest.raises(UploadNotFound):
+        await asyncio.to_thread(store.list_parts, upload_id)
+    assert await abort_abandoned_uploads(store) == 0  # nothing left: idempotent
+    still_open = await BidFile.select(BidFile.upload_id).where(BidFile.id == kept_file).first()
+    assert still_open is not None
+    assert still_open["upload_id"]  # a bid still uploading is left alone
+    assert len(await asyncio.to_thread(store.list_parts, still_open["upload_id"])) == 1
+    evidence = await BidFile.objects().where(BidFile.id == submitted_file).first()
+    assert evidence is not None
+    assert evidence.upload_id  # never aborted
+    assert await asyncio.to_thread(store.exists, evidence.object_key)
+
+
+async def test_a_part_or_submit_on_an_upload_the_store_closed_gets_a_conflict(
+    app: Litestar, settings: Settings
+) -> None:
+    """A part racing the abort sweep is answered 409 with the reason, not a server error."""
+    from bidding.platform_keys import signing_key
+    from bidding.services import put_part, submit_bid
+    from procurement.exceptions import Conflict
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    bid_id, file_id, part = await _started_price_bid(store, supplier, lot.id)
+    row = await BidFile.objects().where(BidFile.id == file_id).first()
+    assert row is not None
+    await asyncio.to_thread(store.abort_upload, row.upload_id)
+    with pytest.raises(Conflict, match="upload of this file is closed"):
+        await put_part(supplier, bid_id, file_id, 1, part, store=store)
+    with pytest.raises(Conflict, match="upload of this file is closed"):
+        await submit_bid(supplier, bid_id, store=store, signing_key=signing_key(settings))
+    assert await Bid.count().where(Bid.status == "submitted") == 0
