@@ -18,6 +18,7 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -32,6 +33,9 @@ EMAIL = "email"
 SMS = "sms"
 MAX_ATTEMPTS = 5
 """A message that failed this many times is left for an operator (``last_error`` says why)."""
+CLAIM_FOR = timedelta(minutes=5)
+"""How long a delivery run holds a message it is sending: far longer than one send can
+take (the SMTP adapter times out after 30 s), so a lease runs out only after a crash."""
 
 
 @dataclass(frozen=True)
@@ -182,12 +186,15 @@ async def _queue(
 async def deliver_pending(
     senders: dict[str, Sender], *, base_url: str, clock: Clock = SYSTEM_CLOCK, batch: int = 200
 ) -> int:
-    """Send queued email and SMS notifications; return how many went out.
+    """Send queued email and SMS notifications; return how many this run sent.
 
-    Each message is marked sent right after its adapter accepts it, so a crash repeats at
-    most that one message; a failure is counted and retried by the next run, up to
-    :data:`MAX_ATTEMPTS`.
+    Each message is claimed before it is sent (a lease of :data:`CLAIM_FOR`, taken by one
+    conditional UPDATE), so two runs that overlap (a slow sweep and the next, or two
+    workers) never both send it. It is marked sent right after its adapter accepts it, so a
+    crash repeats at most that one message, once its lease has run out; a failure is
+    counted and retried by the next run, up to :data:`MAX_ATTEMPTS`.
     """
+    now = clock.now()
     rows = (
         await Notification.select(
             Notification.id,
@@ -195,7 +202,6 @@ async def deliver_pending(
             Notification.title,
             Notification.body,
             Notification.link,
-            Notification.attempts,
             Notification.user.email,
             Notification.user.phone,
         )
@@ -203,12 +209,15 @@ async def deliver_pending(
             Notification.sent_at.is_null(),
             Notification.channel.is_in([EMAIL, SMS]),
             Notification.attempts < MAX_ATTEMPTS,
+            Notification.claimed_until.is_null() | (Notification.claimed_until < now),
         )
         .order_by(Notification.id)
         .limit(batch)
     )
     delivered = 0
     for row in rows:
+        if not await _claim(row["id"], clock.now()):
+            continue  # another run is sending it, or has sent it
         address = row["user.email"] if row["channel"] == EMAIL else row["user.phone"]
         link = f"{base_url.rstrip('/')}{row['link']}" if row["link"] else ""
         message = OutgoingMessage(address=address, title=row["title"], body=row["body"], link=link)
@@ -216,19 +225,34 @@ async def deliver_pending(
             senders[row["channel"]].send(message)
         except Exception as error:  # any adapter failure: keep the message, retry later
             log.warning("notification %s not delivered: %s", row["id"], error)
-            # counted in SQL, so two runs that overlap (a slow sweep and the next) add up
             await Notification.update(
                 {
                     Notification.attempts: Notification.attempts + 1,
                     Notification.last_error: str(error)[:300],
+                    Notification.claimed_until: None,
                 }
-            ).where((Notification.id == row["id"]) & (Notification.attempts < MAX_ATTEMPTS))
+            ).where(Notification.id == row["id"])
             continue
-        await Notification.update({Notification.sent_at: clock.now()}).where(
-            Notification.id == row["id"]
-        )
+        await Notification.update(
+            {Notification.sent_at: clock.now(), Notification.claimed_until: None}
+        ).where(Notification.id == row["id"])
         delivered += 1
     return delivered
+
+
+async def _claim(notification_id: int, now: datetime) -> bool:
+    """Take the message's lease if it is unsent and free; one UPDATE, so one run wins."""
+    claimed = (
+        await Notification.update({Notification.claimed_until: now + CLAIM_FOR})
+        .where(
+            (Notification.id == notification_id)
+            & Notification.sent_at.is_null()
+            & (Notification.attempts < MAX_ATTEMPTS)
+            & (Notification.claimed_until.is_null() | (Notification.claimed_until < now))
+        )
+        .returning(Notification.id)
+    )
+    return bool(claimed)
 
 
 async def inbox(user_id: int, *, limit: int = 50) -> list[dict[str, Any]]:

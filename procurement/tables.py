@@ -224,6 +224,8 @@ class Notification(Table, tablename="notification"):
     dedupe_key = Varchar(length=200, null=True, default=None)
     attempts = Integer(default=0)
     last_error = Varchar(length=300, default="")
+    # a delivery run's lease on the message, so two overlapping runs never both send it
+    claimed_until = Timestamptz(null=True, default=None)
 
 
 class FrameworkAgreement(Table, tablename="framework_agreement"):

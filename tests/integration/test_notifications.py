@@ -6,6 +6,8 @@ import asyncio
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -15,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from procurement import notifications
+from procurement.clock import FixedClock
 from procurement.roles import Role
 from procurement.tables import Notification, User
 from tests.factories import actor, csrf, login
@@ -228,3 +231,62 @@ async def test_the_worker_delivers_the_outbox_by_itself(
         await asyncio.sleep(0.5)
     else:
         pytest.fail("the worker's periodic task did not deliver the SMS in 60 s")
+
+
+class Recorder:
+    """A sender that records what it sends; ``during_send`` runs inside the send."""
+
+    def __init__(self, during_send: Any = None) -> None:
+        self.sent: list[str] = []
+        self.during_send = during_send
+
+    def send(self, message: notifications.OutgoingMessage) -> None:
+        self.sent.append(message.title)
+        if self.during_send is not None:
+            self.during_send()
+
+
+async def test_overlapping_delivery_runs_send_a_message_once(app: Litestar) -> None:
+    """A second run that starts while the first is still sending leaves the message to it."""
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, email="expert@example.com")
+    await notifications.notify(expert.user_id, kind="draw", title="once")
+    other_run = Recorder()
+    other_result: list[int] = []
+
+    def second_run() -> None:  # another worker's run, on its own thread and event loop
+        with ThreadPoolExecutor(1) as pool:
+            other_result.append(
+                pool.submit(
+                    asyncio.run,
+                    notifications.deliver_pending({notifications.EMAIL: other_run}, base_url=""),
+                ).result()
+            )
+
+    first_run = Recorder(during_send=second_run)
+    assert await notifications.deliver_pending({notifications.EMAIL: first_run}, base_url="") == 1
+    assert first_run.sent == ["once"]
+    assert other_run.sent == []
+    assert other_result == [0]
+    row = await Notification.select(Notification.sent_at, Notification.claimed_until).first()
+    assert row is not None
+    assert row["sent_at"] is not None
+    assert row["claimed_until"] is None
+
+
+async def test_a_message_claimed_by_a_run_that_died_is_sent_after_the_lease(
+    app: Litestar,
+) -> None:
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, phone="13800000000")
+    await notifications.notify(expert.user_id, kind="draw", title="after the lease")
+    now = datetime.now(UTC)
+    await Notification.update({Notification.claimed_until: now + timedelta(minutes=4)}, force=True)
+    recorder = Recorder()
+    senders: dict[str, notifications.Sender] = {notifications.SMS: recorder}
+    assert await notifications.deliver_pending(senders, base_url="") == 0  # still held
+    later = FixedClock(now + notifications.CLAIM_FOR)
+    assert await notifications.deliver_pending(senders, base_url="", clock=later) == 1
+    assert recorder.sent == ["after the lease"]
