@@ -12,8 +12,9 @@ SDK), so each request is signed with the public ``get_presigned_url`` and sent f
 store's own ``urllib3`` pool. A presigned request carries UNSIGNED-PAYLOAD: part bodies are
 not hashed to sign them (the platform hashes what it needs itself). Bookkeeping::
 
-    .uploads/<id>/upload.json      target key, content type and S3's upload id
-    .uploads/<id>/completing.json  written just before a completion that is not write-once
+    .upload-manifests/<id>/upload.json      target key, content type and S3's upload id
+    .upload-manifests/<id>/completing.json  written just before a completion that is not
+                                            write-once
 
 Callers see our own id (32 hex digits). A manifest never changes, so manifests are cached
 and a part costs one request; S3 has the last word on whether the upload still exists.
@@ -82,6 +83,10 @@ from storage.base import (
 )
 
 WRITE_ONCE_PREFIX = ".write-once"
+MANIFESTS_PREFIX = ".upload-manifests"
+"""Where the manifests live: not in ``.uploads/``, which SeaweedFS uses for its own uploads."""
+SHARED_UPLOADS_PREFIX = UPLOADS_PREFIX
+"""Where earlier versions kept manifests; still read, and moved on first use."""
 MANIFEST = "upload.json"
 COMPLETING = "completing.json"
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -633,11 +638,8 @@ class S3ObjectStore:
             manifest: dict[str, Any] = json.loads(
                 self._read_small(self._upload_file(upload_id, MANIFEST))
             )
-        except ObjectNotFound as exc:
-            raise UploadNotFound(f"no upload {upload_id}") from exc
-        if "s3_upload_id" not in manifest:  # one object per part: parts cannot be joined now
-            self._drop_folder(upload_id)
-            raise UploadNotFound(f"upload {upload_id} predates S3 multipart uploads; start again")
+        except ObjectNotFound:
+            manifest = self._adopt_shared_folder_manifest(upload_id)
         upload = _Upload(
             upload_id,
             str(manifest["key"]),
@@ -752,15 +754,36 @@ class S3ObjectStore:
         )
         self._manifests.drop(upload_id)
 
-    def _drop_folder(self, upload_id: str) -> None:
-        """Delete everything under the upload's folder, manifest last."""
-        prefix = self._upload_file(upload_id, "")
+    def _adopt_shared_folder_manifest(self, upload_id: str) -> dict[str, Any]:
+        """Move a manifest from ``.uploads/`` (where earlier versions kept it) to our folder.
+
+        The same folder holds SeaweedFS's own multipart uploads, whose clean-up
+        (``s3.clean.uploads``) would delete a manifest with them. An upload of the still
+        older one-object-per-part layout cannot be joined now and is dropped.
+        """
+        folder = f"{SHARED_UPLOADS_PREFIX}/{upload_id}/"
+        try:
+            manifest: dict[str, Any] = json.loads(self._read_small(folder + MANIFEST))
+        except ObjectNotFound as exc:
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+        if "s3_upload_id" not in manifest:  # one object per part: parts cannot be joined now
+            self._drop_folder(upload_id, folder)
+            raise UploadNotFound(f"upload {upload_id} predates S3 multipart uploads; start again")
+        with contextlib.suppress(ObjectNotFound):
+            record = json.loads(self._read_small(folder + COMPLETING))
+            self._put_small(self._upload_file(upload_id, COMPLETING), record)
+        self._put_small(self._upload_file(upload_id, MANIFEST), manifest)
+        self._delete_all(upload_id, [folder + COMPLETING, folder + MANIFEST])
+        return manifest
+
+    def _drop_folder(self, upload_id: str, folder: str) -> None:
+        """Delete everything under an upload's folder, manifest last."""
         with _mapped(f"upload {upload_id}"):
             names = [
                 str(item.object_name)
-                for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+                for item in self.client.list_objects(self.bucket, prefix=folder, recursive=True)
             ]
-        manifest = self._upload_file(upload_id, MANIFEST)
+        manifest = folder + MANIFEST
         self._delete_all(upload_id, [name for name in names if name != manifest])
         self._delete_all(upload_id, [manifest])
 
@@ -771,7 +794,7 @@ class S3ObjectStore:
             raise StorageError(f"could not delete the files of upload {upload_id}: {errors}")
 
     def _upload_file(self, upload_id: str, name: str) -> str:
-        return f"{UPLOADS_PREFIX}/{upload_id}/{name}"
+        return f"{MANIFESTS_PREFIX}/{upload_id}/{name}"
 
     def _prepare_write(self, key: str, *, write_once: bool, upload_id: str | None = None) -> None:
         """Refuse a write the write-once rule forbids; mark the key first when write-once.

@@ -314,6 +314,45 @@ def test_an_upload_from_the_one_object_per_part_layout_is_dropped(
     assert list(left) == []
 
 
+def test_a_manifest_in_the_shared_uploads_folder_is_moved_and_the_upload_goes_on(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    """Earlier versions kept manifests in ``.uploads/``, next to SeaweedFS's own uploads."""
+    bucket = s3_store.bucket
+    upload = s3_store.create_upload("moved/file")
+    first = random.randbytes(5 * MIB)
+    s3_store.put_part(upload, 1, first)
+    ours = f".upload-manifests/{upload}/upload.json"
+    response = s3_client.get_object(bucket, ours)
+    try:
+        body = response.read()
+    finally:
+        response.close()
+        response.release_conn()
+    s3_client.put_object(bucket, f".uploads/{upload}/upload.json", io.BytesIO(body), len(body))
+    s3_client.remove_object(bucket, ours)
+
+    restarted = S3ObjectStore(s3_client, bucket)  # nothing cached: reads the bucket
+    restarted.put_part(upload, 2, b"tail")
+    assert restarted.complete_upload(upload).size == len(first) + 4
+    with restarted.get("moved/file") as stream:
+        assert b"".join(stream) == first + b"tail"
+    for folder in (f".uploads/{upload}/", f".upload-manifests/{upload}/"):
+        assert list(s3_client.list_objects(bucket, prefix=folder, recursive=True)) == []
+
+
+def test_manifests_are_kept_apart_from_the_servers_own_uploads_folder(
+    s3_store: S3ObjectStore, s3_client: Minio
+) -> None:
+    upload = s3_store.create_upload("apart/file")
+    names = [
+        str(item.object_name)
+        for item in s3_client.list_objects(s3_store.bucket, prefix=".", recursive=True)
+    ]
+    assert f".upload-manifests/{upload}/upload.json" in names
+    assert not any(name.startswith(".uploads/") for name in names)
+
+
 def test_an_unreachable_server_is_reported_as_unavailable() -> None:
     client = Minio(
         f"127.0.0.1:{free_port()}",
@@ -371,7 +410,7 @@ def test_part_size_below_the_s3_minimum_is_refused(s3_client: Minio) -> None:
 
 def abort_behind_the_store(store: S3ObjectStore, client: Minio, upload: str) -> None:
     """Abort the S3 upload directly, as a lifecycle rule or another tool would."""
-    response = client.get_object(store.bucket, f".uploads/{upload}/upload.json")
+    response = client.get_object(store.bucket, f".upload-manifests/{upload}/upload.json")
     try:
         manifest = json.loads(response.read())
     finally:
