@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -140,7 +141,13 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture(scope="session")
 def celery_worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process (with beat) on the test broker and database."""
+    """A real Celery worker process (with beat) on the test broker and database.
+
+    The broker's database is emptied first: tasks an earlier run left queued or unacked
+    name rows of that run's database, and would otherwise run here (and could do the work
+    a test expects of this session's worker).
+    """
+    redis.Redis.from_url(settings.broker_url).flushdb()
     process = subprocess.Popen(
         [
             sys.executable,
