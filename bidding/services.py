@@ -451,6 +451,7 @@ async def put_part(
         )
     if number == 1:
         await _check_envelope_header(bid.lot, bid.bidder, row.kind, data)
+    RUNNING_DIGESTS.replacing(file_id, number)
     digest = await anyio.to_thread.run_sync(_store_part, store, row.upload_id, number, data)
     async with transaction(BidPart._meta.db):
         await BidPart.delete().where((BidPart.file == file_id) & (BidPart.number == number))

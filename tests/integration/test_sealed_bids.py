@@ -597,3 +597,60 @@ async def test_a_part_or_submit_on_an_upload_the_store_closed_gets_a_conflict(
     with pytest.raises(Conflict, match="upload of this file is closed"):
         await submit_bid(supplier, bid_id, store=store, signing_key=signing_key(settings))
     assert await Bid.count().where(Bid.status == "submitted") == 0
+
+
+async def test_a_resent_part_the_database_never_recorded_is_not_vouched_for_by_the_receipt(
+    app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store took a re-sent part, the database write failed: the receipt still proves
+    what the store holds (the running hash is dropped before the part is stored)."""
+    import hashlib
+    import os
+
+    from bidding.platform_keys import signing_key
+    from bidding.services import FileSpec, public_opening_key, put_part, start_bid, submit_bid
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    opening = await public_opening_key(lot.id)
+    key = load_public_key(base64.b64decode(opening["public_key"]))
+
+    def sealed(kind: str, plaintext: bytes) -> bytes:
+        context = EnvelopeContext(str(lot.id), str(supplier.organisation_id), kind)
+        return b"".join(seal([plaintext], opening_public_key=key, context=context))
+
+    price = sealed("price", b'{"total": "1.00"}')
+    technical = sealed("technical", os.urandom(9 * 1024 * 1024))
+    part_size = 8 * 1024 * 1024
+    started = await start_bid(
+        supplier,
+        lot.id,
+        [FileSpec(kind="price", size=len(price)), FileSpec(kind="technical", size=len(technical))],
+        store=store,
+    )
+    bid_id = started["bid_id"]
+    price_file, technical_file = (f["file_id"] for f in started["files"])
+    await put_part(supplier, bid_id, price_file, 1, price, store=store)
+    await put_part(supplier, bid_id, technical_file, 1, technical[:part_size], store=store)
+    await put_part(supplier, bid_id, technical_file, 2, technical[part_size:], store=store)
+
+    changed = bytearray(technical[part_size:])
+    changed[100] ^= 1
+    with monkeypatch.context() as patched:
+
+        def database_gone(self: object, *args: object, **kwargs: object) -> None:
+            raise ConnectionError("the database went away")
+
+        patched.setattr(BidPart, "save", database_gone)
+        with pytest.raises(ConnectionError):
+            await put_part(supplier, bid_id, technical_file, 2, bytes(changed), store=store)
+
+    receipt = await submit_bid(supplier, bid_id, store=store, signing_key=signing_key(settings))
+    row = await BidFile.objects().where(BidFile.id == technical_file).first()
+    assert row is not None
+    stored = b"".join(await asyncio.to_thread(lambda: list(store.get(row.object_key))))
+    assert stored == technical[:part_size] + bytes(changed)
+    vouched = {f["kind"]: f["sha256"] for f in receipt["receipt"]["files"]}
+    assert vouched["technical"] == hashlib.sha256(stored).hexdigest()
