@@ -77,18 +77,6 @@ class RunningDigests:
                 self._held_bytes -= len(early)
                 running.consume(early, early_sha256)
 
-    def replacing(self, file_id: int, number: int) -> None:
-        """Called before part ``number`` is stored: forget the file if it was seen already.
-
-        The store may then hold bytes this hash never saw even when the request fails
-        after the store write, before the database and :meth:`feed` learn of it; without
-        this the database's old part hashes would still match what was consumed.
-        """
-        with self._lock:
-            running = self._files.get(file_id)
-            if running is not None and (number < running.next_number or number in running.held):
-                self._drop(file_id)
-
     def whole_file(self, file_id: int, part_hashes: list[str]) -> tuple[str, int] | None:
         """SHA-256 and size of the file made of parts with these hashes, if it was seen whole.
 

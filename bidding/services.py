@@ -451,7 +451,11 @@ async def put_part(
         )
     if number == 1:
         await _check_envelope_header(bid.lot, bid.bidder, row.kind, data)
-    RUNNING_DIGESTS.replacing(file_id, number)
+    # A re-sent part's recorded hash stops counting before the store takes the new bytes: if
+    # this request fails after the store write, no hash of the old bytes may vouch for them.
+    await BidPart.update({BidPart.sha256: ""}).where(
+        (BidPart.file == file_id) & (BidPart.number == number)
+    )
     digest = await anyio.to_thread.run_sync(_store_part, store, row.upload_id, number, data)
     async with transaction(BidPart._meta.db):
         await BidPart.delete().where((BidPart.file == file_id) & (BidPart.number == number))
@@ -508,18 +512,20 @@ async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
     """Join a file's parts into its write-once object; return the file's SHA-256 and size.
 
     The hash comes from the parts as they passed (one part: its own hash; several: this
-    process's running hash, when it saw them all in order); otherwise the stored object is
-    read back once. Either way it is the hash of exactly the parts the database holds.
+    process's running hash, when it saw them all in order and the database records their
+    hashes); otherwise the stored object is read back once. A re-sent part's hash is
+    cleared before the store takes it (``put_part``), so either way the hash is that of
+    what the store holds.
     """
     parts = (
         await BidPart.select(BidPart.size, BidPart.sha256)
         .where(BidPart.file == row.id)
         .order_by(BidPart.number)
     )
-    known: tuple[str, int] | None
-    if len(parts) == 1:
+    known: tuple[str, int] | None = None
+    if len(parts) == 1 and parts[0]["sha256"]:
         known = parts[0]["sha256"], parts[0]["size"]
-    else:
+    elif len(parts) > 1:  # an unknown part hash ("") never matches what was consumed
         known = RUNNING_DIGESTS.whole_file(row.id, [p["sha256"] for p in parts])
     try:
         info = await anyio.to_thread.run_sync(

@@ -112,27 +112,3 @@ def test_any_sequence_of_parts_gives_the_right_hash_or_none(
     in_order = [n for n, _ in sends] == list(range(1, len(sends) + 1))
     if in_order:
         assert answer == (sha(whole), len(whole))
-
-
-def test_a_part_about_to_be_sent_again_gives_no_answer_even_if_never_fed() -> None:
-    """The store took the new bytes but the request failed before the database saw them."""
-    digests = fed([1, 2, 3, 4, 5])
-    digests.replacing(7, 3)
-    assert digests.whole_file(7, HASHES) is None
-
-
-def test_a_held_part_about_to_be_sent_again_gives_no_answer() -> None:
-    digests = fed([1, 3])
-    digests.replacing(7, 3)  # the new part 3 is stored, its record fails: never fed
-    for number in (2, 4, 5):
-        digests.feed(7, number, PARTS[number - 1], HASHES[number - 1])
-    assert digests.whole_file(7, HASHES) is None
-
-
-def test_a_part_not_seen_yet_leaves_the_running_hash_alone() -> None:
-    digests = fed([1, 2])
-    digests.replacing(7, 3)
-    digests.replacing(8, 1)  # a file this process never saw
-    for number in (3, 4, 5):
-        digests.feed(7, number, PARTS[number - 1], HASHES[number - 1])
-    assert digests.whole_file(7, HASHES) == WHOLE
