@@ -21,6 +21,7 @@ from procurement.deadlines import TimeLimits
 from procurement.projects import LotDraft, ProjectDraft, create_project, publish_project
 from procurement.roles import Actor, EnterpriseSize, OrganisationKind, Role
 from procurement.tables import Lot, Organisation, User
+from storage import ObjectStore
 
 PASSWORD = "correct-horse-battery"
 _serial = itertools.count(1)
@@ -188,3 +189,27 @@ async def wait_for_lot(lot_id: int, statuses: set[str], seconds: float = 40) -> 
             return status
         await asyncio.sleep(0.25)
     return status
+
+
+async def started_bid_with_its_part(
+    store: ObjectStore, supplier: Actor, lot_id: int
+) -> tuple[int, int, bytes]:
+    """A bid still uploading: its sealed price file's one part is stored, nothing submitted.
+
+    Returns the bid id, the file id and the part.
+    """
+    from bidding.envelope import EnvelopeContext, load_public_key, seal
+    from bidding.services import FileSpec, public_opening_key, put_part, start_bid
+
+    key = await public_opening_key(lot_id)
+    public = load_public_key(base64.b64decode(key["public_key"]))
+    context = EnvelopeContext(
+        lot_id=str(lot_id), bidder_id=str(supplier.organisation_id), kind="price"
+    )
+    blob = b"".join(seal([b'{"total": "1.00"}'], opening_public_key=public, context=context))
+    started = await start_bid(
+        supplier, lot_id, [FileSpec(kind="price", size=len(blob))], store=store
+    )
+    file_id = int(started["files"][0]["file_id"])
+    await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)
+    return int(started["bid_id"]), file_id, blob

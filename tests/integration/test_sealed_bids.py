@@ -42,6 +42,7 @@ from tests.factories import (
     custodians,
     login,
     published_project,
+    started_bid_with_its_part,
     wait_for_lot,
 )
 
@@ -516,27 +517,6 @@ def read_whole(store: ObjectStore, key: str) -> bytes:
         return b"".join(stream)
 
 
-async def _started_price_bid(store: object, supplier: Actor, lot_id: int) -> tuple[int, int, bytes]:
-    """A bid whose price file has its one part stored, not submitted: bid, file, part."""
-    from bidding.services import FileSpec, public_opening_key, put_part, start_bid
-
-    key = await public_opening_key(lot_id)
-    public = load_public_key(base64.b64decode(key["public_key"]))
-    context = EnvelopeContext(
-        lot_id=str(lot_id), bidder_id=str(supplier.organisation_id), kind="price"
-    )
-    blob = b"".join(seal([b'{"total": "1.00"}'], opening_public_key=public, context=context))
-    started = await start_bid(
-        supplier,
-        lot_id,
-        [FileSpec(kind="price", size=len(blob))],
-        store=store,  # type: ignore[arg-type]
-    )
-    file_id = int(started["files"][0]["file_id"])
-    await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)  # type: ignore[arg-type]
-    return int(started["bid_id"]), file_id, blob
-
-
 async def test_the_uploads_of_withdrawn_bids_are_aborted_by_the_worker(
     app: Litestar, settings: Settings, celery_worker: subprocess.Popen[bytes]
 ) -> None:
@@ -549,15 +529,15 @@ async def test_the_uploads_of_withdrawn_bids_are_aborted_by_the_worker(
     purchaser = await actor(Role.PURCHASER)
     supplier = await actor(Role.BIDDER)
     lot = await lot_of(await published_project(purchaser))
-    bid_id, file_id, _ = await _started_price_bid(store, supplier, lot.id)
+    bid_id, file_id, _ = await started_bid_with_its_part(store, supplier, lot.id)
     row = await BidFile.objects().where(BidFile.id == file_id).first()
     assert row is not None
     assert row.upload_id
     upload_id = row.upload_id
     assert [p.number for p in await asyncio.to_thread(store.list_parts, upload_id)] == [1]
-    _, kept_file, _ = await _started_price_bid(store, await actor(Role.BIDDER), lot.id)
+    _, kept_file, _ = await started_bid_with_its_part(store, await actor(Role.BIDDER), lot.id)
     changed_mind = await actor(Role.BIDDER)
-    submitted_bid, submitted_file, _ = await _started_price_bid(store, changed_mind, lot.id)
+    submitted_bid, submitted_file, _ = await started_bid_with_its_part(store, changed_mind, lot.id)
     await submit_bid(changed_mind, submitted_bid, store=store, signing_key=signing_key(settings))
     await withdraw_bid(changed_mind, submitted_bid)  # complete: its object is kept as evidence
 
@@ -594,7 +574,7 @@ async def test_a_part_or_submit_on_an_upload_the_store_closed_gets_a_conflict(
     purchaser = await actor(Role.PURCHASER)
     supplier = await actor(Role.BIDDER)
     lot = await lot_of(await published_project(purchaser))
-    bid_id, file_id, part = await _started_price_bid(store, supplier, lot.id)
+    bid_id, file_id, part = await started_bid_with_its_part(store, supplier, lot.id)
     row = await BidFile.objects().where(BidFile.id == file_id).first()
     assert row is not None
     await asyncio.to_thread(store.abort_upload, row.upload_id)
