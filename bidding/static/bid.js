@@ -8,6 +8,13 @@ const stateKey = `zhaocai-bid-${lotId}`;
 const csrf = () => (document.cookie.match(/(?:^|; )zc_csrf=([^;]*)/) || [])[1] || "";
 const status = document.getElementById("status");
 
+// withdrawing is final for that bid: ask first
+for (const withdraw of document.querySelectorAll("form[data-confirm]")) {
+  withdraw.addEventListener("submit", (event) => {
+    if (!window.confirm(withdraw.dataset.confirm)) event.preventDefault();
+  });
+}
+
 async function api(method, path, body, raw) {
   for (let attempt = 0; ; attempt++) {
     try {

@@ -82,6 +82,23 @@ def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(
     expect(row(unfinished)).to_contain_text("Uploading")
     expect(row(submitted)).to_contain_text("Submitted")
 
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))  # changes its mind: nothing happens
+    page.click(f"form[action='/supplier/bids/{unfinished}/withdraw'] button")
+    assert asked == ["Withdraw this bid? Until the deadline you can submit a new one."]
+    page.wait_for_load_state()
+    expect(row(unfinished)).to_contain_text("Uploading")
+    still = run_async(rows(Bid.select(Bid.status).where(Bid.id == unfinished)))
+    assert still[0]["status"] == "uploading"
+    page.once("dialog", answer(True))
     page.click(f"form[action='/supplier/bids/{unfinished}/withdraw'] button")
     expect(row(unfinished)).to_contain_text("Withdrawn")
     deadline = time.monotonic() + 30
@@ -97,6 +114,7 @@ def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(
     with pytest.raises(UploadNotFound):
         store.list_parts(str(upload_id))
 
+    page.once("dialog", answer(True))
     page.click(f"form[action='/supplier/bids/{submitted}/withdraw'] button")
     submitted_row = row(submitted)
     expect(submitted_row).to_contain_text("Withdrawn")
