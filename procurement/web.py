@@ -9,6 +9,7 @@ that declares neither. The authorisation-matrix test calls every route as every 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
@@ -53,6 +55,9 @@ from procurement.i18n import Translator, pick_language
 from procurement.money import fen_to_yuan, to_wan
 from procurement.numbers import MAX_ROW_ID, parse_whole, row_id_in_range
 from procurement.roles import Actor, Role
+from storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)
 LANGUAGE_COOKIE = "lang"
@@ -200,6 +205,35 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: ZhaocaiError) -> 
             request, "error.html", {"status": status, "detail": str(exc)}, status_code=status
         )
     return Response(body, status_code=status)
+
+
+STORE_UNAVAILABLE = "the file store cannot be reached at the moment; please try again shortly"
+RETRY_AFTER_SECONDS = 30
+
+
+def storage_unavailable_handler(
+    request: Request[Any, Any, Any], exc: StorageUnavailable
+) -> Response[Any]:
+    """The object store is down or failing: 503 with Retry-After, not a bare server error.
+
+    Nothing about the request was wrong, and the same request can simply be sent again
+    (an upload part, a submit and a download are all repeatable).
+    """
+    log.warning("object store unavailable for %s %s: %s", request.method, request.url.path, exc)
+    status = HTTP_503_SERVICE_UNAVAILABLE
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_html(request):
+        page = render(
+            request,
+            "error.html",
+            {"status": status, "detail": STORE_UNAVAILABLE},
+            status_code=status,
+        )
+        page.headers.update(headers)
+        return page
+    return Response(
+        {"status_code": status, "detail": STORE_UNAVAILABLE}, status_code=status, headers=headers
+    )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -47,8 +47,9 @@ from procurement.web import (
     humanize,
     path_ids_guard,
     role_guard,
+    storage_unavailable_handler,
 )
-from storage import open_object_store
+from storage import StorageUnavailable, open_object_store
 from zhaocai.celery_app import make_celery, subscribe_scheduling
 from zhaocai.health import health_check
 from zhaocai.wiring import all_tables, configure_packages, package_dirs
@@ -177,7 +178,11 @@ def create_app(
         stores=_stores(settings),
         csrf_config=csrf,
         template_config=TemplateConfig(instance=_template_engine(dirs)),
-        exception_handlers={ZhaocaiError: domain_error_handler, HTTPException: http_error_handler},
+        exception_handlers={
+            ZhaocaiError: domain_error_handler,
+            HTTPException: http_error_handler,
+            StorageUnavailable: storage_unavailable_handler,
+        },
         openapi_config=OpenAPIConfig(
             title="Zhaocai API",
             version="0.1.0",

@@ -29,8 +29,9 @@ async function api(method, path, body, raw) {
                                             { status: response.status });
       return data;
     } catch (error) {
-      // a dropped connection is retried; a refusal from the platform is final
-      if (error.status || attempt >= 5) throw error;
+      // a dropped connection, or the file store briefly unavailable (503), is retried;
+      // any other refusal from the platform is final
+      if ((error.status && error.status !== 503) || attempt >= 5) throw error;
       status.textContent = form.dataset.msgRetry;
       await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
     }

@@ -1,5 +1,6 @@
 """A supplier seals a 20 MB bid in Chromium (WebCrypto) and uploads it in parts with
-progress bars; the Python opening decrypts it and reads the price the browser sealed.
+progress bars, riding out a moment when the file store is unavailable (503); the Python
+opening decrypts it and reads the price the browser sealed.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     messages: list[str] = []
     page.on("console", lambda m: messages.append(m.text))
     page.on("pageerror", lambda e: messages.append(str(e)))
+    refused: list[str] = []
+
+    def store_down_once(route: Any) -> None:  # the platform's answer while S3 is unreachable
+        if refused:
+            route.continue_()
+            return
+        refused.append(route.request.url)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "30"},
+            json={"status_code": 503, "detail": "the file store cannot be reached"},
+        )
+
+    page.route("**/api/bids/*/files/*/parts/1", store_down_once)
     page.click("#seal-submit")
     page.wait_for_function(
         "() => parseInt(document.getElementById('bar-total-label').textContent) > 5"
@@ -70,6 +85,7 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     page.screenshot(path=screenshot_path("bid-uploading"), full_page=True)
     expect(page.locator("#receipt-link")).to_be_visible(timeout=120_000)
     expect(page.locator("#bar-total-label")).to_have_text("100%")
+    assert len(refused) == 1  # the page sent that part again by itself
     page.screenshot(path=screenshot_path("bid-submitted"), full_page=True)
 
     store = open_object_store(settings.storage_url)

@@ -648,3 +648,38 @@ async def test_a_resent_part_the_database_never_recorded_is_not_vouched_for_by_t
         stored = await asyncio.to_thread(read_whole, store, row.object_key)
         assert stored == expected
         assert vouched[kind] == hashlib.sha256(stored).hexdigest()
+
+
+async def test_an_object_store_outage_is_answered_503_with_retry_after(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a bare server error: the client is told to send the same request again."""
+    from bidding.runtime import current
+    from storage import StorageUnavailable
+
+    store = current().store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    bid_id, file_id, part = await started_bid_with_its_part(store, supplier, lot.id)
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise StorageUnavailable("S3 unreachable or failing (upload): connection refused")
+
+    monkeypatch.setattr(store, "put_part", unreachable)
+    async with AsyncTestClient(app=app) as client:
+        await login(client, supplier.username)
+        response = await client.put(
+            f"/api/bids/{bid_id}/files/{file_id}/parts/1",
+            content=part,
+            headers={
+                "x-csrftoken": client.cookies.get("zc_csrf") or "",
+                "content-type": "application/octet-stream",
+            },
+        )
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "30"
+        assert "try again" in response.json()["detail"]
+        assert "S3" not in response.text  # the store's own message stays in the log
+        page = await client.get(f"/supplier/lots/{lot.id}/bid")
+        assert page.status_code == 200  # pages that do not touch the store still work
