@@ -13,6 +13,7 @@ government procurement fewer than 3 valid bids → failure (TBL Art. 28; GPL Art
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -261,7 +262,11 @@ async def start_bid(
     store: ObjectStore,
     clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, Any]:
-    """Open a submission: one price declaration plus documents, sizes checked up front."""
+    """Open a submission: one price declaration plus documents, sizes checked up front.
+
+    One store upload per file; if the bid cannot be recorded after all (the store fails on
+    a later file, the database on the commit), the uploads already opened are aborted.
+    """
     if actor.role is not Role.BIDDER or actor.organisation_id is None:
         raise Forbidden("only suppliers submit bids")
     lot, _ = await _open_lot_for_bids(lot_id, clock.now())
@@ -288,6 +293,26 @@ async def start_bid(
         )
     await opening_key_of(lot_id)
     now = clock.now()
+    opened: list[str] = []  # store uploads to abort if the bid is not recorded after all
+    try:
+        return await _record_started_bid(actor, lot_id, files, now, store, opened, clock)
+    except BaseException:
+        for upload_id in opened:
+            with contextlib.suppress(StorageError):
+                await anyio.to_thread.run_sync(store.abort_upload, upload_id)
+        raise
+
+
+async def _record_started_bid(
+    actor: Actor,
+    lot_id: int,
+    files: list[FileSpec],
+    now: datetime,
+    store: ObjectStore,
+    opened: list[str],
+    clock: Clock,
+) -> dict[str, Any]:
+    """The rows of a new bid and its files, one store upload per file (listed in ``opened``)."""
     async with transaction(Bid._meta.db):
         bid = Bid(
             lot=lot_id,
@@ -306,6 +331,7 @@ async def start_bid(
             # random part: keys stay unique even if a restored database reuses ids
             row.object_key = f"bids/{lot_id}/{bid.id}/{row.id}-{spec.kind}-{uuid.uuid4().hex}"
             row.upload_id = await anyio.to_thread.run_sync(store.create_upload, row.object_key)
+            opened.append(row.upload_id)
             await BidFile.update(
                 {BidFile.object_key: row.object_key, BidFile.upload_id: row.upload_id}
             ).where(BidFile.id == row.id)

@@ -683,3 +683,38 @@ async def test_an_object_store_outage_is_answered_503_with_retry_after(
         assert "S3" not in response.text  # the store's own message stays in the log
         page = await client.get(f"/supplier/lots/{lot.id}/bid")
         assert page.status_code == 200  # pages that do not touch the store still work
+
+
+async def test_a_bid_the_store_fails_to_start_leaves_no_upload_behind(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bidding.runtime import current
+    from bidding.services import FileSpec, start_bid
+    from storage import StorageUnavailable, UploadNotFound
+
+    store = current().store
+    purchaser = await actor(Role.PURCHASER)
+    supplier = await actor(Role.BIDDER)
+    lot = await lot_of(await published_project(purchaser))
+    opened: list[str] = []
+    real_create = store.create_upload
+
+    def second_fails(key: str, **kwargs: object) -> str:
+        if opened:
+            raise StorageUnavailable("S3 unreachable or failing (upload): connection refused")
+        opened.append(real_create(key))
+        return opened[-1]
+
+    monkeypatch.setattr(store, "create_upload", second_fails)
+    with pytest.raises(StorageUnavailable):
+        await start_bid(
+            supplier,
+            lot.id,
+            [FileSpec(kind="price", size=400), FileSpec(kind="technical", size=9000)],
+            store=store,
+        )
+    assert await Bid.count() == 0
+    assert await BidFile.count() == 0
+    assert len(opened) == 1
+    with pytest.raises(UploadNotFound):
+        await asyncio.to_thread(store.list_parts, opened[0])
