@@ -377,14 +377,8 @@ class S3ObjectStore:
         """Start an S3 multipart upload and write its manifest."""
         validate_key(key)
         upload_id = uuid.uuid4().hex
-        response = self._request(
-            "POST", key, {"uploads": ""}, key, headers={"Content-Type": content_type}
-        )
-        s3_upload_id = _xml(response.data).findtext("{*}UploadId")
-        if not s3_upload_id:
-            raise StorageError(f"S3 started an upload to {key} without naming it")
-        upload = _Upload(upload_id, key, content_type, s3_upload_id)
-        manifest = {"key": key, "content_type": content_type, "s3_upload_id": s3_upload_id}
+        upload = self._start_s3_upload(upload_id, key, content_type)
+        manifest = {"key": key, "content_type": content_type, "s3_upload_id": upload.s3_upload_id}
         try:
             self._put_small(self._upload_file(upload_id, MANIFEST), manifest)
         except BaseException:
@@ -535,13 +529,7 @@ class S3ObjectStore:
         parts are in flight and one is being filled. Any failure aborts the S3 upload, so
         the key keeps what it held before.
         """
-        response = self._request(
-            "POST", key, {"uploads": ""}, key, headers={"Content-Type": content_type}
-        )
-        s3_upload_id = _xml(response.data).findtext("{*}UploadId")
-        if not s3_upload_id:
-            raise StorageError(f"S3 started an upload to {key} without naming it")
-        upload = _Upload(f"streaming put of {key}", key, content_type, s3_upload_id)
+        upload = self._start_s3_upload(f"streaming put of {key}", key, content_type)
         slots = threading.BoundedSemaphore(self.parallel_uploads)
         failed = threading.Event()
         try:
@@ -567,6 +555,16 @@ class S3ObjectStore:
             with contextlib.suppress(StorageError):
                 self._abort(upload)
             raise
+
+    def _start_s3_upload(self, upload_id: str, key: str, content_type: str) -> _Upload:
+        """CreateMultipartUpload; ``upload_id`` is how our messages name the upload."""
+        response = self._request(
+            "POST", key, {"uploads": ""}, key, headers={"Content-Type": content_type}
+        )
+        s3_upload_id = _xml(response.data).findtext("{*}UploadId")
+        if not s3_upload_id:
+            raise StorageError(f"S3 started an upload to {key} without naming it")
+        return _Upload(upload_id, key, content_type, s3_upload_id)
 
     def _open(self, name: str, chunk_size: int) -> ObjectStream:
         """Stream any object of the bucket, bookkeeping included (no key check)."""
