@@ -292,10 +292,9 @@ async def start_bid(
             field="files",
         )
     await opening_key_of(lot_id)
-    now = clock.now()
     opened: list[str] = []  # store uploads to abort if the bid is not recorded after all
     try:
-        return await _record_started_bid(actor, lot_id, files, now, store, opened, clock)
+        return await _record_started_bid(actor, lot_id, files, store, opened, clock)
     except BaseException:
         for upload_id in opened:
             with contextlib.suppress(StorageError):
@@ -307,12 +306,12 @@ async def _record_started_bid(
     actor: Actor,
     lot_id: int,
     files: list[FileSpec],
-    now: datetime,
     store: ObjectStore,
     opened: list[str],
     clock: Clock,
 ) -> dict[str, Any]:
     """The rows of a new bid and its files, one store upload per file (listed in ``opened``)."""
+    now = clock.now()
     async with transaction(Bid._meta.db):
         bid = Bid(
             lot=lot_id,
@@ -388,13 +387,23 @@ UPLOAD_CLOSED = (
 )
 
 
+@contextlib.contextmanager
+def _upload_still_open() -> Iterator[None]:
+    """Answer an upload the store no longer knows with a 409, not a server error.
+
+    It was aborted meanwhile (:func:`abort_abandoned_uploads`): the bidder starts again.
+    """
+    try:
+        yield
+    except UploadNotFound as exc:
+        raise Conflict(UPLOAD_CLOSED, code="upload_closed") from exc
+
+
 def _store_part(store: ObjectStore, upload_id: str, number: int, data: bytes) -> str:
     """Hash a part and store it, off the event loop; returns its SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
-    try:
+    with _upload_still_open():
         store.put_part(upload_id, number, data)
-    except UploadNotFound as exc:  # aborted by abort_abandoned_uploads meanwhile
-        raise Conflict(UPLOAD_CLOSED, code="upload_closed") from exc
     return digest
 
 
@@ -553,12 +562,10 @@ async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
         known = parts[0]["sha256"], parts[0]["size"]
     elif len(parts) > 1:  # an unknown part hash ("") never matches what was consumed
         known = RUNNING_DIGESTS.whole_file(row.id, [p["sha256"] for p in parts])
-    try:
+    with _upload_still_open():
         info = await anyio.to_thread.run_sync(
             partial(store.complete_upload, row.upload_id, write_once=True)
         )
-    except UploadNotFound as exc:
-        raise Conflict(UPLOAD_CLOSED, code="upload_closed") from exc
     RUNNING_DIGESTS.forget(row.id)
     if known is None:
         known = await anyio.to_thread.run_sync(_read_back_hash, store, row.object_key)
