@@ -213,3 +213,15 @@ async def started_bid_with_its_part(
     file_id = int(started["files"][0]["file_id"])
     await put_part(supplier, started["bid_id"], file_id, 1, blob, store=store)
     return int(started["bid_id"]), file_id, blob
+
+
+async def wait_for_upload_closed(file_id: int, seconds: float = 30) -> bool:
+    """Poll a bid file until the worker's sweep has closed its store upload."""
+    from bidding.tables import BidFile
+
+    for _ in range(int(seconds * 4)):
+        row = await BidFile.select(BidFile.upload_id).where(BidFile.id == file_id).first()
+        if row is not None and row["upload_id"] == "":
+            return True
+        await asyncio.sleep(0.25)
+    return False

@@ -6,7 +6,6 @@ submitted bid's sealed file stays, as evidence.
 from __future__ import annotations
 
 import subprocess
-import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,13 @@ from procurement.settings import Settings
 from procurement.tables import Lot
 from storage import UploadNotFound, open_object_store
 from tests.e2e.conftest import run_async, screenshot_path
-from tests.factories import PASSWORD, actor, published_project, started_bid_with_its_part
+from tests.factories import (
+    PASSWORD,
+    actor,
+    published_project,
+    started_bid_with_its_part,
+    wait_for_upload_closed,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,16 +106,7 @@ def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(
     page.once("dialog", answer(True))
     page.click(f"form[action='/supplier/bids/{unfinished}/withdraw'] button")
     expect(row(unfinished)).to_contain_text("Withdrawn")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the worker's sweep runs every 2 s
-        found = run_async(
-            rows(BidFile.select(BidFile.upload_id).where(BidFile.id == unfinished_file))
-        )
-        if found[0]["upload_id"] == "":
-            break
-        time.sleep(0.3)
-    else:
-        pytest.fail("the worker did not close the withdrawn bid's upload")
+    assert run_async(wait_for_upload_closed(unfinished_file)), "the worker left the upload"
     with pytest.raises(UploadNotFound):
         store.list_parts(str(upload_id))
 

@@ -44,6 +44,7 @@ from tests.factories import (
     published_project,
     started_bid_with_its_part,
     wait_for_lot,
+    wait_for_upload_closed,
 )
 
 pytestmark = pytest.mark.integration
@@ -542,13 +543,7 @@ async def test_the_uploads_of_withdrawn_bids_are_aborted_by_the_worker(
     await withdraw_bid(changed_mind, submitted_bid)  # complete: its object is kept as evidence
 
     await withdraw_bid(supplier, bid_id)
-    for _ in range(100):  # the beat sweep runs every 2 s
-        cleared = await BidFile.select(BidFile.upload_id).where(BidFile.id == file_id).first()
-        if cleared is not None and cleared["upload_id"] == "":
-            break
-        await asyncio.sleep(0.2)
-    else:
-        pytest.fail("the worker never aborted the withdrawn bid's upload")
+    assert await wait_for_upload_closed(file_id), "the worker never aborted the upload"
     with pytest.raises(UploadNotFound):
         await asyncio.to_thread(store.list_parts, upload_id)
     assert await abort_abandoned_uploads(store) == 0  # nothing left: idempotent
