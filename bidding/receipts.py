@@ -127,8 +127,10 @@ class Receipt:
     """What the platform received, from whom, when, under which sequence number.
 
     ``received_at`` is ISO-8601; any zone is accepted and stored as the same instant in UTC,
-    so the signed text never depends on the server's zone. ``sequence`` is the bid's
-    number in the lot's submission log (TBL Art. 28: arrival is recorded).
+    so the signed text never depends on the server's zone. ``sequence`` is the number of
+    the audit-chain entry that records the submission (TBL Art. 28: arrival is recorded),
+    not a count within the lot: before the deadline nobody may learn how many bids a lot
+    has (TBL Art. 22).
     """
 
     lot_id: int

@@ -615,13 +615,6 @@ async def submit_bid(
     now = clock.now()
     async with transaction(Bid._meta.db):
         await _open_lot_for_bids(bid.lot, now)
-        last = (
-            await Bid.select(Bid.sequence)
-            .where((Bid.lot == bid.lot) & Bid.sequence.is_not_null())
-            .order_by(Bid.sequence, ascending=False)
-            .first()
-        )
-        sequence = 1 if last is None else int(last["sequence"]) + 1
         previous = await Bid.select(Bid.id).where(
             (Bid.lot == bid.lot) & (Bid.bidder == bid.bidder) & (Bid.status == "submitted")
         )
@@ -629,6 +622,22 @@ async def submit_bid(
             raise Conflict(ONE_QUOTE, code="second_quote")
         await Bid.update({Bid.status: "superseded"}).where(
             Bid.id.is_in([p["id"] for p in previous] or [0])
+        )
+        # The receipt's number is the audit chain's own entry for this submission: unique
+        # and ordered across the platform, checkable against the chain, and silent about
+        # how many other bids the lot has (a per-lot count would tell the bidder that).
+        sequence = await audit.record(
+            "bid.submitted",
+            actor=actor,
+            subject_type="bid",
+            subject_id=bid_id,
+            payload={
+                "lot_id": bid.lot,
+                "received_at": now.isoformat(),
+                "replaces": [p["id"] for p in previous],
+                "files": [f.sha256 for f in receipt_files],
+            },
+            clock=clock,
         )
         receipt = sign_receipt(
             Receipt(
@@ -649,19 +658,6 @@ async def submit_bid(
                 Bid.receipt: json.dumps(receipt, ensure_ascii=False),
             }
         ).where(Bid.id == bid_id)
-        await audit.record(
-            "bid.submitted",
-            actor=actor,
-            subject_type="bid",
-            subject_id=bid_id,
-            payload={
-                "lot_id": bid.lot,
-                "sequence": sequence,
-                "replaces": [p["id"] for p in previous],
-                "files": [f.sha256 for f in receipt_files],
-            },
-            clock=clock,
-        )
     return receipt
 
 

@@ -32,7 +32,7 @@ from bidding.tables import Bid, BidFile, BidPart, KeyShareRecord, OpeningKey, Op
 from procurement.clock import SYSTEM_CLOCK
 from procurement.roles import Actor, Role
 from procurement.settings import Settings
-from procurement.tables import Lot
+from procurement.tables import AuditEntry, Lot
 from storage import ObjectStore
 from tests.conftest import run_cli
 from tests.factories import (
@@ -103,7 +103,17 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
     replaced = await asyncio.to_thread(
         bid, live_server, suppliers[2], lot.id, "940000.00", tmp_path
     )
-    assert [r["receipt"]["sequence"] for r in [*receipts, replaced]] == [1, 2, 3, 4]  # type: ignore[index]
+    # each receipt's number is its submission's entry in the audit chain, not a count of
+    # the lot's bids (which would tell a bidder how many others had bid)
+    submitted = await AuditEntry.select(AuditEntry.seq, AuditEntry.subject_id).where(
+        AuditEntry.action == "bid.submitted"
+    )
+    entry_of_bid = {int(e["subject_id"]): int(e["seq"]) for e in submitted}
+    sequences = [r["receipt"]["sequence"] for r in [*receipts, replaced]]  # type: ignore[index]
+    bid_ids = [r["receipt"]["bid_id"] for r in [*receipts, replaced]]  # type: ignore[index]
+    assert sequences == [entry_of_bid[b] for b in bid_ids]
+    assert sequences == sorted(sequences)
+    assert sequences[0] > 1  # other entries (logins, the publication) came first
     assert await Bid.count().where(Bid.status == "superseded") == 1
 
     # the receipt verifies offline against the published key
@@ -112,7 +122,10 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
     receipt_file = tmp_path / f"work-{suppliers[0].username}-980000.00" / "receipt.json"
     verified = run_cli(settings, "receipt", "verify", str(receipt_file), "--key", str(pem))
     assert "receipt valid" in verified.stdout
-    forged = receipt_file.read_text().replace('"sequence": 1', '"sequence": 9')
+    forged = receipt_file.read_text().replace(
+        f'"sequence": {sequences[0]}', f'"sequence": {sequences[0] + 1}'
+    )
+    assert forged != receipt_file.read_text()
     forged_file = tmp_path / "forged.json"
     forged_file.write_text(forged)
     assert (
