@@ -196,6 +196,27 @@ def status_for(error: ZhaocaiError) -> int:
     return HTTP_400_BAD_REQUEST
 
 
+#: Statuses that answer bad input; the log records them without a stack trace.
+CLIENT_ERROR_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429})
+
+
+def quiet_exceptions() -> set[int | type[Exception]]:
+    """What the log records without a stack trace: refusals of bad input.
+
+    A refusal is the platform working, not failing; a stack trace per refused request would
+    bury the real failures (5xx) under every typo and probe. Litestar matches an exception's
+    exact class, so every domain error class is listed: call this once every package is
+    imported, as ``create_app`` does.
+    """
+    classes: set[type[Exception]] = set()
+    pending: list[type[Exception]] = [ZhaocaiError]
+    while pending:
+        error_class = pending.pop()
+        classes.add(error_class)
+        pending.extend(error_class.__subclasses__())
+    return {*CLIENT_ERROR_STATUSES, *classes}
+
+
 def domain_error_handler(request: Request[Any, Any, Any], exc: ZhaocaiError) -> Response[Any]:
     """Domain errors become a 4xx with the error's own message, as a page or as JSON."""
     status = status_for(exc)

@@ -46,6 +46,7 @@ from procurement.web import (
     http_error_handler,
     humanize,
     path_ids_guard,
+    quiet_exceptions,
     role_guard,
     storage_unavailable_handler,
 )
@@ -193,7 +194,7 @@ def create_app(
         ),
         request_max_body_size=16 * 1024 * 1024,
         logging_config=LoggingConfig(
-            log_exceptions="always", disable_stack_trace={401, 403, 404, 405, 409, 429}
+            log_exceptions="always", disable_stack_trace=quiet_exceptions()
         ),
         debug=False,
     )
