@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import math
+import secrets
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,7 @@ from typing import Any
 
 import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from piccolo.table import Table
 
 from bidding.digests import RUNNING_DIGESTS
 from bidding.envelope import (
@@ -71,6 +73,7 @@ from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound
 from procurement.inquiries import inquiry_of_lot, is_invited
 from procurement.lifecycle import FailureReason, LotEvent, LotStatus
 from procurement.money import MoneyError, parse_yuan, yuan_to_fen
+from procurement.numbers import MAX_ROW_ID
 from procurement.projects import get_lot, get_project, transition_lot
 from procurement.results import record_failure
 from procurement.roles import Actor, Role
@@ -302,6 +305,26 @@ async def start_bid(
         raise
 
 
+#: Bid and file ids are drawn at random from this range, never counted up: a bidder who
+#: starts two bids would otherwise learn from the ids how many bids others started in
+#: between, and before the opening nobody may learn how many bids a lot has (TBL Art. 22).
+#: The ids of rows made before stay below it, where a counter put them.
+RANDOM_ID_FLOOR = 2**24
+
+
+async def _unused_random_ids(table: type[Table], count: int = 1) -> int:
+    """The first of ``count`` consecutive ids no row of ``table`` has, at a random place.
+
+    Consecutive, so a bid's files keep the order they were declared in.
+    """
+    last_start = MAX_ROW_ID - count + 1
+    while True:
+        start = RANDOM_ID_FLOOR + secrets.randbelow(last_start - RANDOM_ID_FLOOR + 1)
+        key = table._meta.primary_key
+        if not await table.exists().where((key >= start) & (key < start + count)):
+            return start
+
+
 async def _record_started_bid(
     actor: Actor,
     lot_id: int,
@@ -314,6 +337,7 @@ async def _record_started_bid(
     now = clock.now()
     async with transaction(Bid._meta.db):
         bid = Bid(
+            id=await _unused_random_ids(Bid),
             lot=lot_id,
             bidder=actor.organisation_id,
             submitted_by=actor.user_id,
@@ -322,9 +346,14 @@ async def _record_started_bid(
         )
         await bid.save()
         created = []
-        for spec in files:
+        first_file_id = await _unused_random_ids(BidFile, len(files))
+        for position, spec in enumerate(files):
             row = BidFile(
-                bid=bid.id, kind=spec.kind, label=spec.label[:200], declared_size=spec.size
+                id=first_file_id + position,
+                bid=bid.id,
+                kind=spec.kind,
+                label=spec.label[:200],
+                declared_size=spec.size,
             )
             await row.save()
             # random part: keys stay unique even if a restored database reuses ids
@@ -696,6 +725,7 @@ async def my_bids(actor: Actor, lot_id: int) -> list[dict[str, Any]]:
     return (
         await Bid.select(Bid.id, Bid.status, Bid.created_at, Bid.submitted_at, Bid.sequence)
         .where((Bid.lot == lot_id) & (Bid.bidder == actor.organisation_id))
+        .order_by(Bid.created_at)
         .order_by(Bid.id)
     )
 
@@ -1086,7 +1116,7 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
     )
     for row in rows:
         files = (
-            await BidFile.select(BidFile.kind, BidFile.sha256, BidFile.size)
+            await BidFile.select(BidFile.id, BidFile.kind, BidFile.sha256, BidFile.size)
             .where(BidFile.bid == row["bid"])
             .order_by(BidFile.id)
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
+import re
 import subprocess
 from datetime import timedelta
 from decimal import Decimal
@@ -288,7 +290,7 @@ async def test_a_bid_sealed_for_another_lot_is_refused(app: Litestar, settings: 
 
 
 async def test_purchaser_reads_opened_documents_and_nobody_else(
-    app: Litestar, settings: Settings
+    app: Litestar, settings: Settings, client: AsyncTestClient[Litestar]
 ) -> None:
     from bidding.platform_keys import master_key, signing_key
     from bidding.services import open_bid_document, open_lot, submit_sealed_bid
@@ -328,6 +330,16 @@ async def test_purchaser_reads_opened_documents_and_nobody_else(
     for outsider in (stranger, suppliers[1]):
         with pytest.raises(Forbidden):
             await open_bid_document(outsider, document.id, store=store, master=master_key(settings))
+
+    # the purchaser's opening page links every opened file, and each link downloads it
+    await login(client, purchaser.username)
+    page = (await client.get(f"/lots/{lot.id}/opening")).text
+    links = re.findall(r'href="(/purchaser/bid-files/\d+)"', page)
+    assert len(links) == 2 * len(suppliers)  # the price declaration and the document
+    downloaded = await client.get(f"/purchaser/bid-files/{document.id}")
+    assert f"/purchaser/bid-files/{document.id}" in links
+    assert downloaded.status_code == 200
+    assert downloaded.content.startswith("方案 ".encode())
 
 
 async def test_wrong_shares_and_replayed_parts_are_refused(
@@ -726,3 +738,39 @@ async def test_a_bid_the_store_fails_to_start_leaves_no_upload_behind(
     assert len(opened) == 1
     with pytest.raises(UploadNotFound):
         await asyncio.to_thread(store.list_parts, opened[0])
+
+
+async def test_bid_ids_tell_a_bidder_nothing_about_other_bids(app: Litestar) -> None:
+    """Ids are drawn at random, not counted up: between two of its own bids, a bidder
+    cannot read how many bids others started (TBL Art. 22). A bid's files stay in order."""
+    from bidding.services import RANDOM_ID_FLOOR, FileSpec, bid_progress, start_bid
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    lot = await lot_of(await published_project(purchaser))
+    bid_ids = []
+    for _ in range(12):
+        bidder = await actor(Role.BIDDER)
+        bid_id, _, _ = await started_bid_with_its_part(store, bidder, lot.id)
+        bid_ids.append(bid_id)
+    assert min(bid_ids) >= RANDOM_ID_FLOOR
+    differences = {later - earlier for earlier, later in itertools.pairwise(bid_ids)}
+    assert len(differences) > 1  # counted up, every step would be the same (+1)
+    assert bid_ids != sorted(bid_ids)  # sorted by chance: 1 in 12!
+
+    supplier = await actor(Role.BIDDER)
+    minimum = 2000  # above any header: the files are never stored here
+    started = await start_bid(
+        supplier,
+        lot.id,
+        [
+            FileSpec(kind="price", size=minimum),
+            FileSpec(kind="technical", size=minimum, label="技术标.pdf"),
+            FileSpec(kind="qualification", size=minimum, label="资格.pdf"),
+        ],
+        store=store,
+    )
+    file_ids = [f["file_id"] for f in started["files"]]
+    assert file_ids == list(range(file_ids[0], file_ids[0] + 3))
+    progress = await bid_progress(supplier, started["bid_id"])
+    assert [f["kind"] for f in progress["files"]] == ["price", "technical", "qualification"]
