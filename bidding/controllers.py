@@ -15,6 +15,7 @@ from bidding import services
 from bidding.inquiry_controllers import ROUTE_HANDLERS as INQUIRY_ROUTES
 from bidding.receipts import public_key_pem
 from bidding.runtime import current
+from procurement.clock import SYSTEM_CLOCK
 from procurement.exceptions import ValidationError
 from procurement.lifecycle import LotStatus
 from procurement.projects import get_lot, get_project
@@ -228,7 +229,7 @@ class BiddingPagesController(Controller):
             "bidding/custodian.html",
             {
                 "registered": await services.is_custodian(actor.user_id or 0),
-                "lots": await services.custodian_lots(actor),
+                "lots": await services.custodian_lots(actor, SYSTEM_CLOCK.now()),
             },
         )
 

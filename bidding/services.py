@@ -77,6 +77,7 @@ from procurement.numbers import MAX_ROW_ID
 from procurement.projects import get_lot, get_project, transition_lot
 from procurement.results import record_failure
 from procurement.roles import Actor, Role
+from procurement.timeliness import as_aware
 from storage import ObjectNotFound, ObjectStore, StorageError, UploadNotFound
 
 log = logging.getLogger(__name__)
@@ -1131,20 +1132,37 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
     }
 
 
-async def custodian_lots(actor: Actor) -> list[dict[str, Any]]:
-    """The lots whose key this custodian holds a share of, with their opening state."""
+async def custodian_lots(actor: Actor, now: datetime) -> list[dict[str, Any]]:
+    """The lots whose key this custodian holds a share of, with their opening state.
+
+    ``can_release``: the opening time has come and the key is still needed, the same test
+    :func:`release_share` applies, so the page offers the release only when it can work.
+    """
+    lot: Any = KeyShareRecord.opening_key.lot  # piccolo types only one level of join
     rows = (
         await KeyShareRecord.select(
             KeyShareRecord.share_index,
             KeyShareRecord.released_at,
-            KeyShareRecord.opening_key.lot.id.as_alias("lot_id"),  # type: ignore[union-attr]  # two-level join
-            KeyShareRecord.opening_key.lot.title.as_alias("lot_title"),  # type: ignore[union-attr]  # two-level join
-            KeyShareRecord.opening_key.lot.status.as_alias("status"),  # type: ignore[union-attr]  # two-level join
+            lot.id.as_alias("lot_id"),
+            lot.number.as_alias("lot_number"),
+            lot.title.as_alias("lot_title"),
+            lot.title_en.as_alias("lot_title_en"),
+            lot.status.as_alias("status"),
+            lot.project.code.as_alias("project_code"),
+            lot.project.title.as_alias("project_title"),
+            lot.project.title_en.as_alias("project_title_en"),
+            lot.project.opening_time.as_alias("opening_time"),
             KeyShareRecord.opening_key.threshold.as_alias("threshold"),
         )
         .where(KeyShareRecord.custodian == actor.user_id)
         .order_by(KeyShareRecord.id, ascending=False)
     )
+    for row in rows:
+        row["can_release"] = (
+            row["released_at"] is None
+            and row["status"] == LotStatus.BIDDING_CLOSED.value
+            and now >= as_aware(row["opening_time"])
+        )
     return rows
 
 

@@ -32,6 +32,7 @@ async function loadKey(file, passphrase) {
     return await loadCustodianKeyFile(await file.text(), passphrase);
   } catch (error) {
     if (error.name === "WrongPassphrase") throw new Error(messages.msgWrongPassphrase);
+    if (error.name === "NotAKeyFile") throw new Error(messages.msgNotKeyFile);
     throw error;
   }
 }
@@ -41,14 +42,16 @@ if (keygen) {
   keygen.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const doc = await createKey(keygen.passphrase.value);
       const link = document.getElementById("key-download");
+      link.hidden = true;  // a key the platform refused must not be saved as if it counted
+      const doc = await createKey(keygen.passphrase.value);
+      await api("POST", "/api/custodian/key", { public_key: doc.public_key });
       link.href = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)],
                                                { type: "application/json" }));
       link.hidden = false;
-      await api("POST", "/api/custodian/key", { public_key: doc.public_key });
+      status.className = "small";
       status.textContent = keygen.dataset.msgDone;
-    } catch (error) { status.textContent = error.message; }
+    } catch (error) { status.className = "small error"; status.textContent = error.message; }
   });
 }
 
@@ -64,7 +67,11 @@ for (const form of document.querySelectorAll("form.release-form")) {
                                        { lotId, custodianId: encrypted.custodian_id });
       const result = await api("POST", `/api/opening/lots/${lotId}/shares`,
                                { share: b64encode(share) });
+      out.className = "release-status small";
       out.textContent = `${result.released} / ${result.threshold}`;
-    } catch (error) { out.textContent = error.message; }
+    } catch (error) {
+      out.className = "release-status small error";
+      out.textContent = error.name === "ShareMismatch" ? messages.msgShareMismatch : error.message;
+    }
   });
 }

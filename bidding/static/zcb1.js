@@ -443,8 +443,15 @@ export async function exportCustodianKeyFile(key, passphrase) {
  * @throws {Error} not a key file, or the wrong passphrase (`name` "WrongPassphrase")
  */
 export async function loadCustodianKeyFile(doc, passphrase) {
-  const file = typeof doc === "string" ? JSON.parse(doc) : doc;
-  if (file.kind !== KEY_FILE_KIND || file.v !== 1) throw new Error("not a custodian key file");
+  const notKeyFile = () => Object.assign(new Error("not a custodian key file"),
+                                         { name: "NotAKeyFile" });
+  let file = doc;
+  if (typeof doc === "string") {
+    try { file = JSON.parse(doc); } catch { throw notKeyFile(); }
+  }
+  if (file === null || typeof file !== "object" || file.kind !== KEY_FILE_KIND || file.v !== 1) {
+    throw notKeyFile();
+  }
   const kek = await passphraseKey(passphrase, b64decode(file.salt), file.iterations);
   let pkcs8;
   try {

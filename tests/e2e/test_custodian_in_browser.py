@@ -5,6 +5,7 @@ its share from the saved key file; with a second custodian's share the bids open
 from __future__ import annotations
 
 import base64
+import re
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -71,9 +72,21 @@ def test_custodian_keygen_and_release_in_the_browser(
         others.append((person, person_key))
     other, other_key = others[0]
     purchaser = run_async(actor(Role.PURCHASER))
-    deadline = SYSTEM_CLOCK.now() + timedelta(seconds=6)
+    deadline = SYSTEM_CLOCK.now() + timedelta(seconds=12)
     project_id = run_async(published_project(purchaser, deadline=deadline))
     lot = run_async(first(Lot.objects().where(Lot.project == project_id)))
+
+    # before the opening: the lot is listed with its project, but nothing can be released
+    page.goto(live_server + "/custodian")
+    row = page.locator("tr", has_text=f"{lot.number}. {lot.title}")
+    expect(row).to_contain_text("开标时间起可释放")
+    assert page.locator(f"form.release-form[data-lot='{lot.id}']").count() == 0
+    # a new key is refused while this custodian holds a share of an unopened lot: the page
+    # must not offer the refused key's file for saving
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("#keygen")
+    expect(page.locator("#custodian-status")).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("#key-download")).to_be_hidden()
     store = open_object_store(settings.storage_url)
     before = FixedClock(deadline - timedelta(seconds=5))
     for price in ("101.00", "102.00", "103.00"):
@@ -95,6 +108,14 @@ def test_custodian_keygen_and_release_in_the_browser(
 
     page.goto(live_server + "/custodian")
     form = page.locator(f"form.release-form[data-lot='{lot.id}']")
+    not_a_key = tmp_path / "scan.json"
+    not_a_key.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00garbage")
+    form.locator("input[name=keyfile]").set_input_files(str(not_a_key))
+    form.locator("input[name=passphrase]").fill(PASSPHRASE)
+    form.locator("button").click()
+    expect(form.locator(".release-status")).to_have_text(
+        "这不是密钥保管人的密钥文件：请选择创建密钥时保存的文件。"
+    )
     form.locator("input[name=keyfile]").set_input_files(str(key_file))
     form.locator("input[name=passphrase]").fill(PASSPHRASE)
     form.locator("button").click()
