@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -31,6 +32,14 @@ from procurement.web import (
 )
 
 log = logging.getLogger(__name__)
+#: The sealed file kinds (services.FILE_KINDS) as people read them; pages translate them.
+FILE_KIND_NAMES = {
+    "price": "Price declaration",
+    "technical": "Technical documents",
+    "commercial": "Commercial documents",
+    "qualification": "Qualification documents",
+    "other": "Other documents",
+}
 BIDDER = roles(Role.BIDDER)
 CUSTODIAN = roles(Role.CUSTODIAN)
 
@@ -217,7 +226,13 @@ class BiddingPagesController(Controller):
             and actor.role is Role.PURCHASER
             and actor.organisation_id == project.purchaser
         )
-        context = {"record": record, "lot": lot, "project": project, "owner": owner}
+        context = {
+            "record": record,
+            "lot": lot,
+            "project": project,
+            "owner": owner,
+            "kind_names": FILE_KIND_NAMES,
+        }
         return render(request, "bidding/opening.html", context)
 
     @get("/custodian", opt=CUSTODIAN, name="custodian_home")
@@ -241,8 +256,19 @@ class BiddingPagesController(Controller):
         document = await services.receipt_of(require_actor(request), bid_id)
         if not document:
             raise ValidationError("no receipt")
+        receipt = document["receipt"]
+        lot = await get_lot(int(receipt["lot_id"]))
         return render(
-            request, "bidding/receipt.html", {"doc": document, "receipt": document["receipt"]}
+            request,
+            "bidding/receipt.html",
+            {
+                "doc": document,
+                "receipt": receipt,
+                "received_at": datetime.fromisoformat(receipt["received_at"]),
+                "lot": lot,
+                "project": await get_project(lot.project),
+                "kind_names": FILE_KIND_NAMES,
+            },
         )
 
 

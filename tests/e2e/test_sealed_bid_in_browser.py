@@ -11,13 +11,14 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from bidding.platform_keys import master_key, signing_key
 from bidding.services import open_lot, opening_record, submit_sealed_bid
-from bidding.tables import BidFile
+from bidding.tables import Bid, BidFile
 from procurement.clock import SYSTEM_CLOCK, FixedClock
 from procurement.projects import close_lot_if_due
 from procurement.roles import Role
@@ -87,6 +88,16 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     expect(page.locator("#bar-total-label")).to_have_text("100%")
     assert len(refused) == 1  # the page sent that part again by itself
     page.screenshot(path=screenshot_path("bid-submitted"), full_page=True)
+    page.click("#receipt-link")  # the receipt as people read it: names, local time, kinds
+    receipt_page = page.locator("main")
+    expect(receipt_page).to_contain_text(lot.title)
+    expect(receipt_page).to_contain_text("报价文件")
+    expect(receipt_page).to_contain_text("技术文件")
+    bid = run_async(first(Bid.objects().where(Bid.lot == lot.id)))
+    assert bid is not None
+    local = bid.submitted_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    expect(receipt_page).to_contain_text(local.strftime("%Y-%m-%d %H:%M:%S"))
+    page.screenshot(path=screenshot_path("bid-receipt"), full_page=True)
 
     store = open_object_store(settings.storage_url)
     before = FixedClock(deadline - timedelta(hours=1))
@@ -112,7 +123,7 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     by_price = sorted((b["declared_price_fen"], b["outcome"]) for b in record["bids"])
     assert by_price == [(123_456_789, "opened"), (128_800_000, "opened"), (130_000_000, "opened")]
     sealed = run_async(
-        first(BidFile.objects().where(BidFile.kind == "technical").order_by(BidFile.id))
+        first(BidFile.objects().where((BidFile.kind == "technical") & (BidFile.bid == bid.id)))
     )
     assert sealed is not None
     assert sealed.size > 20 * 1024 * 1024  # the whole document arrived, sealed
