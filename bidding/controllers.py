@@ -284,7 +284,12 @@ class BidderPagesController(Controller):
         return render(
             request,
             "bidding/bid.html",
-            {"lot": lot, "project": project, "bids": await services.my_bids(actor, lot_id)},
+            {
+                "lot": lot,
+                "project": project,
+                "bids": await services.my_bids(actor, lot_id),
+                "accepts_bids": await services.accepts_bids(lot_id, SYSTEM_CLOCK.now()),
+            },
         )
 
     @post("/supplier/bids/{bid_id:int}/withdraw", opt=BIDDER, name="bid_withdraw_page")

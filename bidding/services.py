@@ -238,6 +238,15 @@ class FileSpec:
     label: str = ""
 
 
+async def accepts_bids(lot_id: int, now: datetime) -> bool:
+    """Whether the lot takes bids, parts and withdrawals at ``now`` (pages show the form)."""
+    try:
+        await _open_lot_for_bids(lot_id, now)
+    except Conflict:
+        return False
+    return True
+
+
 async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)

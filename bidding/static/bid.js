@@ -1,9 +1,9 @@
 // The bid page: seal in this browser, upload in resumable parts, show the receipt.
 import { b64decode, contextBytes, newSealingParameters, parts, seal, sealedSize } from "./zcb1.js";
 
-const form = document.getElementById("bid-form");
-const lotId = Number(form.dataset.lot);
-const bidderId = Number(form.dataset.bidder);
+const form = document.getElementById("bid-form");  // absent once the lot takes no bids
+const lotId = Number(form?.dataset.lot);
+const bidderId = Number(form?.dataset.bidder);
 const stateKey = `zhaocai-bid-${lotId}`;
 const csrf = () => (document.cookie.match(/(?:^|; )zc_csrf=([^;]*)/) || [])[1] || "";
 const status = document.getElementById("status");
@@ -44,7 +44,7 @@ function setBar(id, done, total) {
   document.getElementById(`${id}-label`).textContent = `${pct}%`;
 }
 
-form.addEventListener("submit", async (event) => {
+form?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;

@@ -131,3 +131,13 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     page.goto(f"{live_server}/lots/{lot.id}/opening?lang=zh")
     expect(page.locator("#opening-record")).to_contain_text("1,234,567.89")
     page.screenshot(path=screenshot_path("opening-record"), full_page=True)
+
+    # after the deadline the bid page offers no form and no withdrawal, only the bids
+    errors_before = len(messages)
+    page.goto(f"{live_server}/supplier/lots/{lot.id}/bid?lang=zh")
+    expect(page.locator("#bidding-closed")).to_contain_text("本标段已不再接受投标")
+    assert page.locator("#bid-form").count() == 0
+    assert page.locator("form[data-confirm]").count() == 0
+    expect(page.locator("a[href$='/receipt']")).to_have_count(1)
+    assert messages[errors_before:] == []  # the page script runs without its form
+    page.screenshot(path=screenshot_path("bid-page-closed"), full_page=True)
