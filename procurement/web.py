@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -141,6 +141,20 @@ def format_wan(fen: int | None) -> str:
     return f"{to_wan(Decimal(fen) / 100):,.2f}"
 
 
+def language_switch_target(request: Request[Any, Any, Any]) -> tuple[str, dict[str, str]]:
+    """The page the language switch reloads: this one, or the page a posted form was on.
+
+    A page rendered in answer to a form post (a form with errors) has an address that takes
+    only POST; switching language there would answer 405 Method Not Allowed.
+    """
+    if request.method in {"GET", "HEAD"}:
+        return request.url.path, dict(request.query_params)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path, dict(parse_qsl(referer.query))
+    return "/", {}
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -150,7 +164,10 @@ def render(
 ) -> Template:
     """Render a page with what every page needs: user, language, ``_``, CSRF, formatters."""
     language = language_of(request)
+    switch_path, switch_query = language_switch_target(request)
     full: dict[str, Any] = {
+        "switch_path": switch_path,
+        "switch_query": switch_query,
         "actor": current_actor(request),
         "lang": language,
         "_": translator_of(request).gettext(language),
