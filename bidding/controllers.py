@@ -24,7 +24,9 @@ from procurement.roles import Actor, Role
 from procurement.web import (
     PUBLIC,
     Link,
+    Panel,
     add_lot_links,
+    add_workspace_panel,
     current_actor,
     render,
     require_actor,
@@ -301,6 +303,23 @@ class BidderPagesController(Controller):
         return Redirect(f"/supplier/lots/{progress['lot_id']}/bid")
 
 
+class MyBidsController(Controller):
+    """A supplier's bids on every lot, with their receipts and opening records."""
+
+    @get("/supplier/bids", opt=BIDDER, name="my_bids_page")
+    async def my_bids(self, request: Request[Any, Any, Any]) -> Template:
+        """Every bid of the caller's organisation, newest first."""
+        bids = await services.my_bids_everywhere(require_actor(request))
+        for bid in bids:  # the public links of the lot: its opening record, once opened
+            lot = {
+                "id": bid["lot_id"],
+                "status": bid["lot_status"],
+                "failure_reason": bid["failure_reason"],
+            }
+            bid["public_links"] = lot_links(lot, None)
+        return render(request, "bidding/my_bids.html", {"bids": bids})
+
+
 class PurchaserBidDocumentsController(Controller):
     """Opened bids' documents for the purchasing unit."""
 
@@ -332,10 +351,12 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
 
 
 add_lot_links(lot_links)
+add_workspace_panel(Role.BIDDER.value, Panel("bidding/_my_bids_panel.html"))
 ROUTE_HANDLERS = [
     *INQUIRY_ROUTES,
     BiddingApiController,
     BiddingPagesController,
     BidderPagesController,
+    MyBidsController,
     PurchaserBidDocumentsController,
 ]

@@ -730,6 +730,42 @@ async def receipt_of(actor: Actor, bid_id: int) -> dict[str, Any]:
     return document
 
 
+#: Bids listed on a supplier's own overview, newest first.
+MY_BIDS_LISTED = 200
+
+
+async def my_bids_everywhere(actor: Actor) -> list[dict[str, Any]]:
+    """The caller's organisation's bids on every lot, newest first, with lot and project.
+
+    After the deadline the bid page is the only other way back to a receipt, and it is
+    reached from the open tenders list, which no longer shows the lot.
+    """
+    if actor.organisation_id is None:
+        return []
+    lot: Any = Bid.lot  # piccolo types only one level of join
+    return (
+        await Bid.select(
+            Bid.id,
+            Bid.status,
+            Bid.created_at,
+            Bid.submitted_at,
+            lot.id.as_alias("lot_id"),
+            lot.number.as_alias("lot_number"),
+            lot.title.as_alias("lot_title"),
+            lot.title_en.as_alias("lot_title_en"),
+            lot.status.as_alias("lot_status"),
+            lot.failure_reason.as_alias("failure_reason"),
+            lot.project.id.as_alias("project_id"),
+            lot.project.code.as_alias("project_code"),
+            lot.project.title.as_alias("project_title"),
+            lot.project.title_en.as_alias("project_title_en"),
+        )
+        .where(Bid.bidder == actor.organisation_id)
+        .order_by(Bid.created_at, ascending=False)
+        .limit(MY_BIDS_LISTED)
+    )
+
+
 async def my_bids(actor: Actor, lot_id: int) -> list[dict[str, Any]]:
     """The caller's own bids for a lot (nobody else learns a bid exists before opening)."""
     return (

@@ -82,7 +82,7 @@ def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(
     table = page.locator("section.card table")
 
     def row(bid_id: int) -> Any:
-        return table.locator(f"tr:has(> td:first-child:text-is('{bid_id}'))")
+        return table.locator(f"tr[data-bid='{bid_id}']")
 
     expect(row(unfinished)).to_contain_text("Uploading")
     expect(row(submitted)).to_contain_text("Submitted")
@@ -117,6 +117,15 @@ def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(
     expect(submitted_row.locator("a", has_text="Receipt")).to_have_count(0)
     expect(page.locator("form[action$='/withdraw']")).to_have_count(0)
     page.screenshot(path=screenshot_path("bid-withdrawn"), full_page=True)
+
+    page.goto(f"{live_server}/supplier")  # the overview of every bid, from the workspace
+    page.click("a[href='/supplier/bids']")
+    overview = page.locator("#my-bids")
+    expect(overview.locator("tr[data-bid]")).to_have_count(2)
+    for bid_id in (unfinished, submitted):
+        expect(overview.locator(f"tr[data-bid='{bid_id}']")).to_contain_text("Withdrawn")
+    expect(overview.locator("a[href$='/receipt']")).to_have_count(0)  # both withdrawn
+    page.screenshot(path=screenshot_path("my-bids"), full_page=True)
 
     statuses = run_async(rows(Bid.select(Bid.id, Bid.status).where(Bid.lot == lot_id)))
     assert {row["id"]: row["status"] for row in statuses} == {

@@ -774,3 +774,40 @@ async def test_bid_ids_tell_a_bidder_nothing_about_other_bids(app: Litestar) -> 
     assert file_ids == list(range(file_ids[0], file_ids[0] + 3))
     progress = await bid_progress(supplier, started["bid_id"])
     assert [f["kind"] for f in progress["files"]] == ["price", "technical", "qualification"]
+
+
+async def test_a_supplier_sees_its_own_bids_on_every_lot_and_nobody_elses(
+    app: Litestar, settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    from bidding.platform_keys import signing_key
+    from bidding.services import submit_sealed_bid, withdraw_bid
+
+    store = app.state.object_store
+    purchaser = await actor(Role.PURCHASER)
+    supplier, rival = await actor(Role.BIDDER), await actor(Role.BIDDER)
+    lots = [
+        await lot_of(await published_project(purchaser, title=title))
+        for title in ("道路养护", "办公家具")
+    ]
+    receipts = []
+    for lot, price in ((lots[0], "100.00"), (lots[0], "99.00"), (lots[1], "55.00")):
+        receipt = await submit_sealed_bid(
+            supplier, lot.id, Decimal(price), {}, store=store, signing_key=signing_key(settings)
+        )
+        receipts.append(receipt["receipt"]["bid_id"])
+    await withdraw_bid(supplier, receipts[2])
+    rival_receipt = await submit_sealed_bid(
+        rival, lots[1].id, Decimal("50.00"), {}, store=store, signing_key=signing_key(settings)
+    )
+
+    await login(client, supplier.username)
+    home = await client.get("/supplier?lang=zh")
+    assert 'href="/supplier/bids"' in home.text
+    page = await client.get("/supplier/bids?lang=zh")
+    assert page.status_code == 200
+    listed = re.findall(r'href="/bids/(\d+)/receipt"', page.text)
+    assert sorted(map(int, listed)) == sorted(receipts[:2])  # the withdrawn one has none
+    assert page.text.count("/supplier/lots/") == 3
+    for status in ("已递交", "已被替换", "已撤回"):
+        assert status in page.text
+    assert str(rival_receipt["receipt"]["bid_id"]) not in page.text
