@@ -30,6 +30,7 @@ from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock, FixedClock
 from procurement.credit_code import credit_code_check_char
 from procurement.lifecycle import LotEvent
+from procurement.money import yuan_to_fen
 from procurement.projects import (
     LotDraft,
     ProjectDraft,
@@ -42,7 +43,7 @@ from procurement.projects import (
 from procurement.results import record_award
 from procurement.roles import AccountStatus, Actor, EnterpriseSize, OrganisationKind, Role
 from procurement.settings import Settings
-from procurement.tables import Lot, Organisation, User
+from procurement.tables import Lot, Organisation, Project, User
 from storage import open_object_store
 
 DEMO_PASSWORD = "zhaocai-demo-2026"  # noqa: S105 - published demo logins, printed by make run
@@ -156,10 +157,14 @@ async def _organisation(org: _Org, serial: int, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class _Days:
-    """Demo dates relative to a "today", always on working days so every timeline is legal."""
+    """Demo dates relative to a "today", always on working days so every timeline is legal.
+
+    ``now`` is the moment the demo loads: whatever has happened in the demo happened by then.
+    """
 
     today: datetime
     calendar: WorkingDayCalendar
+    now: datetime
 
     def at(self, days: int, hour: int = 9) -> datetime:
         """``days`` from today at ``hour`` o'clock China Standard Time."""
@@ -176,6 +181,23 @@ class _Days:
         return datetime.combine(day, self.today.replace(hour=hour).timetz())
 
 
+_CLOSING_DELAY = timedelta(minutes=1)
+"""How long after its deadline a demo project's clock stands when ``_project`` returns."""
+
+
+def _schedule(days: _Days, start_days: int, method: str) -> tuple[datetime, datetime, datetime]:
+    """Documents from, documents until and bid deadline of documents out ``start_days``."""
+    documents_from = days.working(start_days, 9)
+    documents_until = days.working_after(documents_from, 6, 17)
+    if method == "price_inquiry":
+        deadline = days.working_after(documents_from, 4, 9)
+        documents_until = min(documents_until, deadline)  # on offer until the quote deadline
+    else:
+        earliest = max(documents_from + timedelta(days=21), documents_until)
+        deadline = days.working_after(earliest - timedelta(days=1), 1, 9)
+    return documents_from, documents_until, deadline
+
+
 async def _project(
     actor: Actor,
     days: _Days,
@@ -190,17 +212,22 @@ async def _project(
     reserve: bool = False,
     description: str = "",
     description_en: str = "",
+    closed: bool = False,
 ) -> tuple[int, FixedClock]:
-    """Create and publish a project whose documents went out ``start_days`` from today."""
-    documents_from = days.working(start_days, 9)
-    documents_until = days.working_after(documents_from, 6, 17)
-    if method == "price_inquiry":
-        deadline = days.working_after(documents_from, 4, 9)
-        documents_until = min(documents_until, deadline)  # on offer until the quote deadline
-    else:
-        earliest = max(documents_from + timedelta(days=21), documents_until)
-        deadline = days.working_after(earliest - timedelta(days=1), 1, 9)
-    clock = FixedClock(documents_from - timedelta(hours=1))
+    """Create and publish a project whose documents went out ``start_days`` from today.
+
+    Weekends and holidays push dates counted from ``start_days`` later, possibly past the
+    moment the demo loads (``days.now``), so: it is published an hour before its documents
+    go out, or at ``days.now`` if that is earlier; and a project that the demo goes on to
+    close (and open, award...) passes ``closed``: its documents then go out earlier, a day at
+    a time, until its deadline has passed by ``days.now`` (no lot is shown "Bidding closed"
+    with its deadline still ahead). The returned clock stands just after the bid deadline.
+    """
+    documents_from, documents_until, deadline = _schedule(days, start_days, method)
+    while closed and deadline + _CLOSING_DELAY > days.now:
+        start_days -= 1
+        documents_from, documents_until, deadline = _schedule(days, start_days, method)
+    clock = FixedClock(min(documents_from - timedelta(hours=1), days.now))
     draft = ProjectDraft(
         title=title,
         title_en=title_en,
@@ -224,7 +251,7 @@ async def _project(
 
     await set_default_schemes(actor, project_id)  # tenders publish with a scoring scheme
     await publish_project(actor, project_id, clock=clock, calendar=days.calendar)
-    clock.advance(deadline - clock.now() + timedelta(minutes=1))
+    clock.advance(deadline - clock.now() + _CLOSING_DELAY)
     return project_id, clock
 
 
@@ -243,6 +270,7 @@ async def load_demo_data(
     days = _Days(
         today=now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0),
         calendar=WorkingDayCalendar(),
+        now=now,
     )
     hospital_id = await _organisation(PURCHASERS[0], 1, now)
     school_id = await _organisation(PURCHASERS[1], 2, now)
@@ -381,12 +409,14 @@ async def load_demo_data(
         category="services",
         method="open_tender",
         lots=[("物业管理服务", "Property management", "3579000.00")],
+        closed=True,
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
+    winning_price = "3326700.00"  # yuan, as declared in the winner's sealed bid
     await sealed_bids(
         lot.id,
-        [(suppliers[4], "3326700.00"), (suppliers[1], "3398000.00"), (suppliers[2], "3455000.00")],
+        [(suppliers[4], winning_price), (suppliers[1], "3398000.00"), (suppliers[2], "3455000.00")],
         clock,
     )
     await close_lot_if_due(lot.id, clock=clock)
@@ -397,7 +427,7 @@ async def load_demo_data(
     await record_award(
         lot.id,
         supplier_id=supplier_ids[4],
-        award_amount_fen=332_670_00,
+        award_amount_fen=yuan_to_fen(Decimal(winning_price)),  # the winning bid's price
         actor=hospital,
         clock=clock,
     )
@@ -411,6 +441,7 @@ async def load_demo_data(
         category="goods",
         method="open_tender",
         lots=[("教室空调", "Classroom air conditioners", "860000.00")],
+        closed=True,
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
@@ -427,6 +458,7 @@ async def load_demo_data(
         method="open_tender",
         reserve=True,
         lots=[("施工总承包", "General construction contract", "18650000.00")],
+        closed=True,
     )
     lot = await Lot.objects().where(Lot.project == project_id).first()
     assert lot is not None  # noqa: S101
@@ -451,8 +483,12 @@ async def load_demo_data(
         method="open_tender",
         lots=[("电动护理床80张", "80 electric care beds", "960000.00")],
     )
+    # two days ago, or, when holidays put its publication later, soon after it (not after now)
+    project = await Project.objects().where(Project.id == project_id).first()
+    assert project is not None  # noqa: S101
+    cancelled_at = min(max(days.at(-3, 10), project.published_at + timedelta(hours=1)), now)
     await cancel_project(
-        hospital, project_id, "采购需求变更，本项目终止。", clock=FixedClock(days.at(-3, 10))
+        hospital, project_id, "采购需求变更，本项目终止。", clock=FixedClock(cancelled_at)
     )
     # A draft the purchaser has not published yet
     documents_from = days.working(3, 9)
