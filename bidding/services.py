@@ -68,7 +68,7 @@ from bidding.tables import (
 )
 from procurement import audit
 from procurement.clock import SYSTEM_CLOCK, Clock
-from procurement.db import is_unique_violation, transaction
+from procurement.db import as_aware, is_unique_violation, transaction
 from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
 from procurement.inquiries import inquiry_of_lot, is_invited
 from procurement.lifecycle import FailureReason, LotEvent, LotStatus
@@ -77,7 +77,6 @@ from procurement.numbers import MAX_ROW_ID
 from procurement.projects import get_lot, get_project, transition_lot
 from procurement.results import record_failure
 from procurement.roles import Actor, Role
-from procurement.timeliness import as_aware
 from storage import ObjectNotFound, ObjectStore, StorageError, UploadNotFound
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -56,3 +57,14 @@ def bind_engine(engine: Engine, tables: Iterable[type[Table]]) -> None:  # type:
     """Point every table at ``engine``, so one process talks to exactly one database."""
     for table in tables:
         table._meta.db = engine
+
+
+def as_aware(value: datetime | str) -> datetime:
+    """A timestamp from a raw query or a computed column as an aware datetime.
+
+    asyncpg returns datetimes; piccolo's SQLite engine converts only columns of a declared
+    type, so a raw query or an expression (``COALESCE(a, b)``) gives back the stored text,
+    possibly naive UTC. Every such value is read through here.
+    """
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

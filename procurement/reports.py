@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from piccolo.engine.sqlite import SQLiteEngine
 
 from procurement.clock import CHINA, SYSTEM_CLOCK
+from procurement.db import as_aware
 from procurement.exceptions import ValidationError
 from procurement.lifecycle import FailureReason, LotStatus, ProcurementMethod, ProjectCategory
 from procurement.money import percent_display, round_half_up, savings_rate, to_wan
@@ -685,7 +686,10 @@ LINE_ITEM_BATCH = 5000
 
 
 async def line_items(filters: ReportFilters) -> AsyncIterator[list[dict[str, Any]]]:
-    """The concluded lots of the filters, in batches (keyset pagination: constant memory)."""
+    """The concluded lots of the filters, in batches (keyset pagination: constant memory).
+
+    ``concluded_at`` (award time, else conclusion time) is an aware datetime on either engine.
+    """
     moment = "COALESCE(l.awarded_at, l.concluded_at)"
     where = [
         "l.status IN ('awarded', 'failed', 'cancelled')",
@@ -729,6 +733,7 @@ async def line_items(filters: ReportFilters) -> AsyncIterator[list[dict[str, Any
         if not rows:
             return
         for row in rows:
+            row["concluded_at"] = as_aware(row["concluded_at"])
             row["reference_fen"] = reference_fen(row)
         yield rows
         if len(rows) < LINE_ITEM_BATCH:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
@@ -37,6 +37,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
 from procurement.contracts import SIGNING_DAYS, signing_due
+from procurement.db import as_aware
 from procurement.notifications import notify_many
 from procurement.tables import Lot, Notification, Question, User
 
@@ -268,12 +269,6 @@ async def contracts_due(calendar: WorkingDayCalendar, now: datetime) -> list[Dea
         )
         for row in rows
     ]
-
-
-def as_aware(value: datetime | str) -> datetime:
-    """A raw query's timestamp as an aware datetime (SQLite returns text, maybe naive UTC)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 register_loader(unanswered_questions)

@@ -13,7 +13,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -226,18 +226,23 @@ def summary_rows(report: Report) -> list[tuple[str, Line]]:
     ]
 
 
-async def csv_chunks(filters: ReportFilters) -> AsyncIterator[bytes]:
-    """The line items as CSV, one batch at a time (UTF-8 with BOM for spreadsheet programs)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(LINE_ITEM_HEADER)
-    yield ("\ufeff" + buffer.getvalue()).encode()
-    async for batch in line_items(filters):
-        buffer.seek(0)
-        buffer.truncate()
-        for row in batch:
-            writer.writerow(["" if v is None else v for v in line_item_values(row)])
-        yield buffer.getvalue().encode()
+async def write_csv(filters: ReportFilters, path: Path) -> None:
+    """The line items as CSV in ``path``, batch by batch (UTF-8 with BOM for spreadsheets).
+
+    Written to a file before the response starts, like the XLSX: a row that cannot be
+    written is then an error response, never a 200 download cut off half-way.
+    """
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(LINE_ITEM_HEADER)
+        await asyncio.to_thread(handle.write, buffer.getvalue())
+        async for batch in line_items(filters):
+            buffer.seek(0)
+            buffer.truncate()
+            for row in batch:
+                writer.writerow(["" if v is None else v for v in line_item_values(row)])
+            await asyncio.to_thread(handle.write, buffer.getvalue())
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> Any:
@@ -297,8 +302,32 @@ def file_chunks(path: Path, chunk: int = 1 << 16) -> Iterator[bytes]:
         path.unlink(missing_ok=True)
 
 
-def _download_name(filters: ReportFilters, suffix: str) -> str:
-    return f"zhaocai-report-{filters.period.label.replace(' – ', '_')}.{suffix}"
+async def file_download(
+    write: Callable[[Path], Awaitable[None]], filters: ReportFilters, suffix: str, media_type: str
+) -> Stream:
+    """A download written by ``write`` into a temporary file first, then streamed from it.
+
+    Whatever fails while writing fails before the response starts (and the file is
+    removed); the stream only copies a complete file, announced with its Content-Length.
+    """
+    handle, name = tempfile.mkstemp(suffix=f".{suffix}", prefix="zhaocai-report-")
+    os.close(handle)
+    path = Path(name)
+    try:
+        await write(path)
+        size = os.stat(name).st_size
+    except BaseException:
+        os.unlink(name)
+        raise
+    filename = f"zhaocai-report-{filters.period.label.replace(' – ', '_')}.{suffix}"
+    return Stream(
+        file_chunks(path),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(size),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- routes
@@ -356,14 +385,11 @@ class ReportsController(Controller):
 
     @get("/export.csv", opt=REPORT_ROLES, name="reports_csv")
     async def export_csv(self, request: Request[Any, Any, Any]) -> Stream:
-        """Every concluded lot of the period as CSV, streamed batch by batch."""
+        """Every concluded lot of the period as CSV (written batch by batch, then streamed)."""
         filters = scoped_filters(request)
-        return Stream(
-            csv_chunks(filters),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{_download_name(filters, "csv")}"'
-            },
+        # Litestar appends "; charset=utf-8" to every text/ media type itself
+        return await file_download(
+            lambda path: write_csv(filters, path), filters, "csv", "text/csv"
         )
 
     @get("/export.xlsx", opt=REPORT_ROLES, name="reports_xlsx")
@@ -371,23 +397,11 @@ class ReportsController(Controller):
         """The table and the line items as XLSX (write-only workbook in a temp file, streamed)."""
         filters = scoped_filters(request)
         report = await period_report(filters)
-        handle, name = tempfile.mkstemp(suffix=".xlsx", prefix="zhaocai-report-")
-        os.close(handle)
-        path = Path(name)
-        try:
-            await write_xlsx(report, filters, path)
-        except BaseException:
-            os.unlink(name)
-            raise
-        return Stream(
-            file_chunks(path),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={
-                "Content-Disposition": (
-                    f'attachment; filename="{_download_name(filters, "xlsx")}"'
-                ),
-                "Content-Length": str(os.stat(name).st_size),
-            },
+        return await file_download(
+            lambda path: write_xlsx(report, filters, path),
+            filters,
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
 
     @get("/timeliness", opt=SUPERVISION, name="reports_timeliness")

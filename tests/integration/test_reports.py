@@ -15,7 +15,7 @@ import io
 import itertools
 import random
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -837,6 +837,63 @@ async def test_the_csv_export_streams_every_concluded_lot_with_exact_yuan(
     works = [r for r in rows if r["category"] == "works" and r["status"] == "awarded"]
     assert sum(Decimal(r["reference_yuan"]) for r in works) == Decimal("475663200")
     assert sum(Decimal(r["saved_yuan"]) for r in works) == Decimal("53451500")
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+async def test_both_exports_give_each_lot_its_cst_time_on_either_engine(
+    client: AsyncTestClient[Litestar], request: pytest.FixtureRequest, database: str
+) -> None:
+    # SQLite returns ``COALESCE(awarded_at, concluded_at)`` as text (an expression has no
+    # declared type to convert by); the exports once called ``.astimezone()`` on that text
+    bound = (
+        on_sqlite(request.getfixturevalue("sqlite_engine"))
+        if database == "sqlite"
+        else nullcontext()
+    )
+    async with bound:
+        who = await owner()
+        pid = await project(who, category="goods", method="open_tender")
+        # 07:30 CST on 1 November is still 31 October in UTC
+        awarded = await lot(
+            pid, budget_fen=100_000, award_fen=90_000, at=datetime(2026, 11, 1, 7, 30, tzinfo=CHINA)
+        )
+        failed_at = datetime(2026, 11, 15, 14, 0, 0, 500_000, tzinfo=CHINA)
+        failed = await lot(
+            pid, budget_fen=50_000, status="failed", failure_reason="TOO_FEW_BIDS", at=failed_at
+        )
+        expected = {awarded: "2026-11-01 07:30:00", failed: "2026-11-15 14:00:00"}
+        await supervisor_client(client)
+
+        response = await client.get("/reports/export.csv", params={"month": "2026-11"})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        assert {int(r["lot_id"]): r["concluded_at"] for r in rows} == expected
+        assert response.headers["content-length"] == str(len(response.content))
+
+        response = await client.get("/reports/export.xlsx", params={"month": "2026-11"})
+        assert response.status_code == 200, response.text[:300]
+        book = load_workbook(io.BytesIO(response.content))
+        lots = list(book["Lots"].iter_rows(min_row=2, values_only=True))
+        assert {int(str(r[0])): r[10] for r in lots} == expected
+
+
+async def test_a_csv_export_that_cannot_be_written_is_an_error_not_a_cut_off_200(
+    client: AsyncTestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procurement.controllers import reports as controller
+
+    who = await owner()
+    await lot(await project(who, category="goods", method="open_tender"), budget_fen=1, award_fen=1)
+    await supervisor_client(client)
+
+    def broken(row: dict[str, Any]) -> list[Any]:
+        raise RuntimeError("a line item that cannot be written")
+
+    monkeypatch.setattr(controller, "line_item_values", broken)
+    response = await client.get("/reports/export.csv", params={"month": "2026-11"})
+    assert response.status_code == 500
+    assert "attachment" not in response.headers.get("content-disposition", "")
 
 
 @pytest.mark.parametrize(
