@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import math
 import os
 import re
 import tempfile
@@ -116,19 +117,19 @@ def _chart_config(title: str, height: int = 360) -> dict[str, Any]:
     }
 
 
+def rate_axis(rates: list[float | None]) -> tuple[int, int]:
+    """The savings-rate axis (%): 0-20, widened by steps of 5 to hold every rate."""
+    known = [rate for rate in rates if rate is not None]
+    return 5 * math.floor(min([0.0, *known]) / 5), 5 * math.ceil(max([20.0, *known]) / 5)
+
+
 def trend_chart(trend: list[tuple[Any, Report]], t: Any) -> str:
-    """Award amount (万元) per month as bars and the savings rate (%) as a line."""
-    chart = pygal.Bar(
-        **_chart_config(t("Award amount and savings rate, last 12 months")),
-        secondary_range=(0, 20),
-        x_label_rotation=0,
-    )
-    chart.x_labels = [period.start.strftime("%y-%m") for period, _ in trend]
-    chart.add(
-        t("Award amount (10,000 yuan)"),
-        [float(r.government.award_wan + r.works.award_wan) for _, r in trend],
-    )
-    rates = []
+    """Award amount (万元) per month as bars and the savings rate (%) as a line.
+
+    The rate's axis fits every month's rate (:func:`rate_axis`), so no point is drawn over
+    the title or below the axis.
+    """
+    rates: list[float | None] = []
     for _, r in trend:
         total = Line(
             r.government.events + r.works.events,
@@ -136,6 +137,16 @@ def trend_chart(trend: list[tuple[Any, Report]], t: Any) -> str:
             r.government.reference_fen + r.works.reference_fen,
         )
         rates.append(None if total.rate_percent is None else float(total.rate_percent))
+    chart = pygal.Bar(
+        **_chart_config(t("Award amount and savings rate, last 12 months")),
+        secondary_range=rate_axis(rates),
+        x_label_rotation=0,
+    )
+    chart.x_labels = [period.start.strftime("%y-%m") for period, _ in trend]
+    chart.add(
+        t("Award amount (10,000 yuan)"),
+        [float(r.government.award_wan + r.works.award_wan) for _, r in trend],
+    )
     chart.add(t("Savings rate (%)"), rates, secondary=True)
     return _svg(chart)
 

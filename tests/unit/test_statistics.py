@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
+from procurement.controllers.reports import rate_axis
 from procurement.exceptions import ValidationError
 from procurement.reports import (
     GroupRow,
@@ -190,3 +191,16 @@ def test_units_with_overdue_items_come_first() -> None:
     groups = group_by_unit(statuses)
     assert [g.unit_id for g in groups] == [2, 1]
     assert groups[0].count("red") == 1
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(-300, 300, allow_nan=False)), max_size=12))
+def test_the_savings_rate_axis_holds_every_rate(rates: list[float | None]) -> None:
+    low, high = rate_axis(rates)
+    assert low % 5 == 0
+    assert high % 5 == 0
+    assert low <= 0
+    assert high >= 20
+    assert all(low <= rate <= high for rate in rates if rate is not None)
+    if all(rate is None or 0 <= rate <= 20 for rate in rates):
+        assert (low, high) == (0, 20)  # the usual axis when every month fits it
+    assert rate_axis([7.05, 90.7, None]) == (0, 95)
