@@ -16,7 +16,7 @@ from procurement import events
 from procurement.db import bind_engine, engine_for
 from procurement.settings import Settings
 from storage import open_object_store
-from zhaocai.broker import transport_options
+from zhaocai.broker import transport_for, transport_options
 from zhaocai.wiring import all_tables, configure_packages
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         "include": ["procurement.tasks", *_higher_task_modules()],
     }
     conf["broker_transport_options"] = transport_options(settings)
+    conf["broker_transport"] = transport_for(settings)
     app.conf.update(conf)
     app.set_default()
     return app

@@ -79,6 +79,10 @@ def test_run_serves_the_portal_and_its_beat_closes_due_lots(tmp_path: Path) -> N
         health = httpx.get(base + "/health", timeout=10).json()
         assert health["checks"] == {"database": "ok", "object_store": "ok", "broker": "ok"}
         assert "医学影像设备采购项目" in httpx.get(base + "/notices?lang=zh").text
+        # a message file left empty (by another program, or a crash mid-write) is dropped;
+        # it used to stop the worker, and with it the whole `zhaocai run`
+        queue = tmp_path / "broker" / "queue"
+        (queue / "0000000001_00000000-0000-0000-0000-000000000000.celery.msg").write_bytes(b"")
         # make one open lot overdue; the beat's sweep (every second here) must close it
         with sqlite3.connect(tmp_path / "zhaocai.sqlite3") as db:
             lot_id, project_id = db.execute(
@@ -96,8 +100,11 @@ def test_run_serves_the_portal_and_its_beat_closes_due_lots(tmp_path: Path) -> N
                 break
             time.sleep(1)
         assert status == "failed"
+        assert process.poll() is None  # still serving
+        assert httpx.get(base + "/hello", timeout=10).status_code == 200
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=60)
     assert "Zhaocai is running at" in output
     assert "supervisor" in output
+    assert "an unreadable message file in queue 'celery' was dropped" in output
