@@ -729,6 +729,19 @@ async def receipt_of(actor: Actor, bid_id: int) -> dict[str, Any]:
     return document
 
 
+def _lot_and_project_names(lot: Any) -> list[Any]:
+    """Through a join to a lot: what pages show to name it and its project, in both languages."""
+    return [
+        lot.id.as_alias("lot_id"),
+        lot.number.as_alias("lot_number"),
+        lot.title.as_alias("lot_title"),
+        lot.title_en.as_alias("lot_title_en"),
+        lot.project.code.as_alias("project_code"),
+        lot.project.title.as_alias("project_title"),
+        lot.project.title_en.as_alias("project_title_en"),
+    ]
+
+
 #: Bids listed on a supplier's own overview, newest first.
 MY_BIDS_LISTED = 200
 
@@ -748,16 +761,10 @@ async def my_bids_everywhere(actor: Actor) -> list[dict[str, Any]]:
             Bid.status,
             Bid.created_at,
             Bid.submitted_at,
-            lot.id.as_alias("lot_id"),
-            lot.number.as_alias("lot_number"),
-            lot.title.as_alias("lot_title"),
-            lot.title_en.as_alias("lot_title_en"),
+            *_lot_and_project_names(lot),
             lot.status.as_alias("lot_status"),
             lot.failure_reason.as_alias("failure_reason"),
             lot.project.id.as_alias("project_id"),
-            lot.project.code.as_alias("project_code"),
-            lot.project.title.as_alias("project_title"),
-            lot.project.title_en.as_alias("project_title_en"),
         )
         .where(Bid.bidder == actor.organisation_id)
         .order_by(Bid.created_at, ascending=False)
@@ -1187,14 +1194,8 @@ async def custodian_lots(actor: Actor, now: datetime) -> list[dict[str, Any]]:
         await KeyShareRecord.select(
             KeyShareRecord.share_index,
             KeyShareRecord.released_at,
-            lot.id.as_alias("lot_id"),
-            lot.number.as_alias("lot_number"),
-            lot.title.as_alias("lot_title"),
-            lot.title_en.as_alias("lot_title_en"),
+            *_lot_and_project_names(lot),
             lot.status.as_alias("status"),
-            lot.project.code.as_alias("project_code"),
-            lot.project.title.as_alias("project_title"),
-            lot.project.title_en.as_alias("project_title_en"),
             lot.project.opening_time.as_alias("opening_time"),
             KeyShareRecord.opening_key.threshold.as_alias("threshold"),
         )
