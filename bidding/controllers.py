@@ -31,7 +31,9 @@ from procurement.web import (
     render,
     require_actor,
     roles,
+    with_lot_facts,
 )
+from procurement.web import lot_links as all_lot_links  # every package's; ours is below
 
 log = logging.getLogger(__name__)
 #: The sealed file kinds (services.FILE_KINDS) as people read them; pages translate them.
@@ -310,13 +312,19 @@ class MyBidsController(Controller):
     async def my_bids(self, request: Request[Any, Any, Any]) -> Template:
         """Every bid of the caller's organisation, newest first."""
         bids = await services.my_bids_everywhere(require_actor(request))
-        for bid in bids:  # the public links of the lot: its opening record, once opened
-            lot = {
-                "id": bid["lot_id"],
-                "status": bid["lot_status"],
-                "failure_reason": bid["failure_reason"],
-            }
-            bid["public_links"] = lot_links(lot, None)
+        lots = await with_lot_facts(
+            (
+                {
+                    "id": bid["lot_id"],
+                    "status": bid["lot_status"],
+                    "failure_reason": bid["failure_reason"],
+                }
+                for bid in bids
+            ),
+            None,
+        )
+        for bid, lot in zip(bids, lots, strict=True):  # the lot's public links (opening...)
+            bid["public_links"] = all_lot_links(lot, None)
         return render(request, "bidding/my_bids.html", {"bids": bids})
 
 

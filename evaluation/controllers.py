@@ -18,13 +18,15 @@ from litestar.response import Redirect, Stream, Template
 from bidding.runtime import current
 from evaluation import services
 from evaluation.scheme_io import criteria_lines, pass_fail_lines, scheme_lines
-from procurement.exceptions import NotFound, ValidationError, ZhaocaiError
+from procurement.exceptions import Forbidden, NotFound, ValidationError, ZhaocaiError
+from procurement.lifecycle import LotStatus
 from procurement.money import MoneyError, parse_yuan
-from procurement.projects import ensure_purchaser_owns, get_lot, get_project
+from procurement.projects import ensure_purchaser_owns, get_lot, get_project, owns
 from procurement.roles import Actor, Role
 from procurement.web import (
     PUBLIC,
     Link,
+    add_lot_facts,
     add_lot_links,
     form_text,
     parse_int,
@@ -66,14 +68,14 @@ def _int(value: object, field: str) -> int:
 
 async def _may_oversee(actor: Actor, lot_id: int) -> None:
     """Supervisors, the owning purchaser and the lot's committee members may watch."""
-    if actor.role is Role.SUPERVISOR:
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    seated = await services.is_member(actor, lot_id)
+    if services.may_oversee(actor, purchaser_id=project.purchaser, seated=seated):
         return
     if actor.role is Role.EXPERT:
-        if await services.is_member(actor, lot_id):
-            return
         raise NotFound("you are not on the evaluation committee of this lot")
-    lot = await get_lot(lot_id)
-    ensure_purchaser_owns(actor, await get_project(lot.project))
+    raise Forbidden("this project belongs to another purchasing unit")
 
 
 class EvaluationApiController(Controller):
@@ -349,6 +351,9 @@ class WorkspacePagesController(Controller):
     async def evaluations(self, request: Request[Any, Any, Any]) -> Template:
         """The lots this expert sits on, with links to their workspaces and reports."""
         lots = await services.expert_lots(require_actor(request))
+        ready = await services.lots_with_report([int(row["lot_id"]) for row in lots])
+        for row in lots:  # the report link only once the report exists
+            row["report_ready"] = int(row["lot_id"]) in ready
         return render(request, "evaluation/evaluations.html", {"lots": lots})
 
     @get("/expert/lots/{lot_id:int}", opt=EXPERT, name="expert_workspace")
@@ -558,26 +563,63 @@ def _back(lot_id: int, error: str, anchor: str) -> Redirect:
     return Redirect(f"/expert/lots/{lot_id}{query}#{anchor}")
 
 
+async def lot_facts(rows: list[dict[str, Any]], actor: Actor | None) -> None:
+    """What :func:`lot_links` needs to know of a page's lots, one query per fact.
+
+    ``scheme_set`` (the lot has a scoring scheme), ``report_ready`` (the evaluation report
+    exists), ``viewer_seated`` (the viewer sits on the lot's committee) and ``viewer_bid``
+    (the viewer's organisation's bid is in the lot's opening record).
+    """
+    ids = [int(row["id"]) for row in rows if row.get("id") is not None]
+    schemes = await services.lots_with_scheme(ids)
+    watching = actor is not None and actor.role in {Role.SUPERVISOR, Role.PURCHASER}
+    reports = await services.lots_with_report(ids) if watching else set()
+    seated = await services.seated_lots(actor, ids)
+    bid_on = await services.lots_bid_on(actor, ids)
+    for row in rows:
+        lot_id = int(row.get("id") or 0)
+        row["scheme_set"] = lot_id in schemes
+        row["report_ready"] = lot_id in reports
+        row["viewer_seated"] = lot_id in seated
+        row["viewer_bid"] = lot_id in bid_on
+
+
 def lot_links(lot: Any, actor: Actor | None) -> list[Link]:
-    """Links on lot rows: the scheme (its form for drafts), the workspace, progress, report."""
+    """Links on lot rows: the scheme (its form for drafts), the workspace, progress, report.
+
+    Each is offered only where its page opens for the viewer, by the rule its handler
+    applies (the facts come from :func:`lot_facts`; a missing fact hides the link).
+    """
     status = lot.get("status")
     lot_id = lot.get("id")
+    if status is None or lot_id is None:
+        return []
     role = actor.role if actor is not None else None
-    if status == "draft":
-        return [Link("Scoring scheme", f"/purchaser/lots/{lot_id}/scheme")] if role else []
-    links = [Link("Scoring scheme", f"/lots/{lot_id}/scheme")] if status else []
-    if status in {"opened", "evaluating"}:
-        if role is Role.EXPERT:
+    if status == LotStatus.DRAFT:
+        if owns(actor, lot.get("purchaser_id")):  # the form's rule: ensure_purchaser_owns
+            return [Link("Scoring scheme", f"/purchaser/lots/{lot_id}/scheme")]
+        return []
+    links = []
+    scheme_set = bool(lot.get("scheme_set"))
+    if services.scheme_public(status, scheme_set=scheme_set):
+        links.append(Link("Scoring scheme", f"/lots/{lot_id}/scheme"))
+    seated = bool(lot.get("viewer_seated"))
+    watches = role in {Role.SUPERVISOR, Role.PURCHASER} and services.may_oversee(
+        actor, purchaser_id=lot.get("purchaser_id"), seated=seated
+    )
+    if status in services.WORK_STATES:
+        if role is Role.EXPERT and seated:
             links.append(Link("Scoring workspace", f"/expert/lots/{lot_id}"))
-        if role in {Role.SUPERVISOR, Role.PURCHASER}:
+        if watches and scheme_set:
             links.append(Link("Evaluation progress", f"/lots/{lot_id}/evaluation/progress"))
-    if status in {"evaluating", "awarded"} and role in {Role.SUPERVISOR, Role.PURCHASER}:
+    if watches and lot.get("report_ready"):
         links.append(Link("Evaluation report", f"/lots/{lot_id}/evaluation/report"))
-    if status == "awarded" and role is Role.BIDDER:
+    if role is Role.BIDDER and services.result_published(status) and lot.get("viewer_bid"):
         links.append(Link("My scores", f"/supplier/lots/{lot_id}/result"))
     return links
 
 
+add_lot_facts(lot_facts)
 add_lot_links(lot_links)
 
 ROUTE_HANDLERS = [EvaluationApiController, SchemePagesController, WorkspacePagesController]

@@ -69,7 +69,13 @@ from procurement.lifecycle import (
     ProjectCategory,
 )
 from procurement.money import fen_to_yuan, round_half_up, yuan_to_fen
-from procurement.projects import ensure_purchaser_owns, get_lot, get_project, transition_lot
+from procurement.projects import (
+    ensure_purchaser_owns,
+    get_lot,
+    get_project,
+    owns,
+    transition_lot,
+)
 from procurement.results import record_award, record_failure
 from procurement.roles import Actor, EnterpriseSize, Role
 from procurement.tables import Organisation, User
@@ -147,11 +153,24 @@ async def scheme_of(lot_id: int) -> ScoringScheme:
     return scheme_from_json(data, ProjectCategory(project.category))
 
 
+def scheme_public(status: str, *, scheme_set: bool) -> bool:
+    """Whether a lot's scheme is on the public scheme page: it has one and is not a draft."""
+    return scheme_set and status != LotStatus.DRAFT
+
+
+async def lots_with_scheme(lot_ids: Sequence[int]) -> set[int]:
+    """Which of the lots have a scoring scheme (tenders; an inquiry or a consultation may not)."""
+    if not lot_ids:
+        return set()
+    rows = await LotScheme.select(LotScheme.lot).where(LotScheme.lot.is_in(list(lot_ids)))
+    return {int(row["lot"]) for row in rows}
+
+
 async def public_scheme(lot_id: int) -> dict[str, Any]:
     """The scheme as published with the tender documents; hidden while the lot is a draft."""
     lot = await get_lot(lot_id)
     data = await scheme_json(lot_id)
-    if LotStatus(lot.status) is LotStatus.DRAFT or data is None:
+    if data is None or not scheme_public(lot.status, scheme_set=True):
         raise NotFound("the scoring scheme is published with the tender documents")
     return data
 
@@ -340,11 +359,35 @@ async def _seat(actor: Actor, lot_id: int) -> CommitteeSeat:
     return seat
 
 
+async def seated_lots(actor: Actor | None, lot_ids: Sequence[int]) -> set[int]:
+    """Which of the lots the actor holds a committee seat on (one query; none for non-experts)."""
+    if actor is None or actor.role is not Role.EXPERT or not lot_ids:
+        return set()
+    rows = await CommitteeSeat.select(CommitteeSeat.lot).where(
+        CommitteeSeat.lot.is_in(list(lot_ids)) & (CommitteeSeat.user == (actor.user_id or 0))
+    )
+    return {int(row["lot"]) for row in rows}
+
+
 async def is_member(actor: Actor, lot_id: int) -> bool:
     """Whether the actor holds a seat on the lot's committee."""
-    return actor.role is Role.EXPERT and await CommitteeSeat.exists().where(
-        (CommitteeSeat.lot == lot_id) & (CommitteeSeat.user == (actor.user_id or 0))
-    )
+    return lot_id in await seated_lots(actor, [lot_id])
+
+
+def may_oversee(actor: Actor | None, *, purchaser_id: object, seated: bool) -> bool:
+    """Who watches a lot's evaluation (progress, reviews, the report).
+
+    Supervisors, purchasers of the owning unit (``purchaser_id``), and the experts seated
+    on the lot's committee (``seated``, see :func:`seated_lots`). The pages' handlers and
+    their lot links ask this one rule.
+    """
+    if actor is None:
+        return False
+    if actor.role is Role.SUPERVISOR:
+        return True
+    if actor.role is Role.EXPERT:
+        return seated
+    return owns(actor, purchaser_id)
 
 
 async def expert_lots(actor: Actor) -> list[dict[str, Any]]:
@@ -1120,6 +1163,14 @@ async def sign_report(actor: Actor, lot_id: int, *, clock: Clock = SYSTEM_CLOCK)
     return Stage.SIGNED
 
 
+async def lots_with_report(lot_ids: Sequence[int]) -> set[int]:
+    """Which of the lots have an evaluation report: every member has submitted (an Outcome)."""
+    if not lot_ids:
+        return set()
+    rows = await Outcome.select(Outcome.lot).where(Outcome.lot.is_in(list(lot_ids)))
+    return {int(row["lot"]) for row in rows}
+
+
 async def report(lot_id: int) -> dict[str, Any]:
     """Everything the evaluation report (评标报告) states, from the stored data."""
     outcome = await Outcome.objects().where(Outcome.lot == lot_id).first()
@@ -1363,19 +1414,75 @@ async def _award_text(
     return body, body_en
 
 
+def result_published(status: str) -> bool:
+    """A bidder's own result is published with the award (GPL-R Art. 43)."""
+    return status == LotStatus.AWARDED
+
+
+async def _own_opening_records(actor: Actor | None, lot_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The opening records of the actor's organisation's bids in the lots (bidders only)."""
+    if actor is None or actor.role is not Role.BIDDER or actor.organisation_id is None:
+        return []
+    if not lot_ids:
+        return []
+    return await OpeningRecord.select(
+        OpeningRecord.lot,
+        OpeningRecord.outcome,
+        OpeningRecord.reason,
+        OpeningRecord.declared_price_fen,
+    ).where(
+        OpeningRecord.lot.is_in(list(lot_ids)) & (OpeningRecord.bidder == actor.organisation_id)
+    )
+
+
+async def lots_bid_on(actor: Actor | None, lot_ids: Sequence[int]) -> set[int]:
+    """Which of the lots the actor's organisation bid on: its bid is in the opening record."""
+    return {int(row["lot"]) for row in await _own_opening_records(actor, lot_ids)}
+
+
 async def my_result(actor: Actor, lot_id: int) -> dict[str, Any]:
-    """A bidder's own scores and rank, after the award (GPL-R Art. 43; complaints from then)."""
+    """A bidder's own result, after the award (GPL-R Art. 43; complaints from then).
+
+    Every bidder whose bid is in the opening record gets one: its scores and rank when a
+    committee scored the lot, otherwise (a price inquiry, or a bid not opened or not
+    evaluated) what the opening recorded and whether it won, with no scores.
+    """
     lot = await get_lot(lot_id)
-    if LotStatus(lot.status) is not LotStatus.AWARDED:
+    if not result_published(lot.status):
         raise NotFound("your scores are published with the award (中标结果公告后公布)")
-    outcome = await Outcome.objects().where(Outcome.lot == lot_id).first()
-    if outcome is None or actor.organisation_id is None:
-        raise NotFound("no evaluation result for you in this lot")
-    data = json.loads(outcome.result)
-    mine = [r for r in data["results"] if r["bidder"] == str(actor.organisation_id)]
-    if not mine:
-        raise NotFound("you did not bid in this lot")
-    return {"lot_id": lot_id, **mine[0], "bidders": len(data["results"])}
+    records = await _own_opening_records(actor, [lot_id])
+    if not records:
+        raise NotFound("your organisation did not bid in this lot (贵单位未参与本标段投标)")
+    record = records[0]
+    opened = await OpeningRecord.count().where(
+        (OpeningRecord.lot == lot_id) & (OpeningRecord.outcome == "opened")
+    )
+    declared = record["declared_price_fen"]
+    base: dict[str, Any] = {
+        "lot_id": lot_id,
+        "won": lot.awarded_supplier is not None and lot.awarded_supplier == actor.organisation_id,
+        "opening_outcome": record["outcome"],
+        "opening_reason": record["reason"],
+        "evaluated": False,
+        "bidder": str(actor.organisation_id),
+        "price": None if declared is None else str(fen_to_yuan(declared)),
+        "evaluation_price": None,
+        "exclusion": None,
+        "price_points": None,
+        "criterion_scores": {},
+        "technical": None,
+        "commercial": None,
+        "total": None,
+        "rank": None,
+        "tied": False,
+        "bidders": opened,
+    }
+    outcome = await Outcome.select(Outcome.result).where(Outcome.lot == lot_id).first()
+    results = json.loads(outcome["result"])["results"] if outcome else []
+    mine = next((r for r in results if r["bidder"] == str(actor.organisation_id)), None)
+    if mine is None:
+        return base
+    return {**base, **mine, "evaluated": True, "bidders": len(results)}
 
 
 # --------------------------------------------------------------------------- documents

@@ -327,10 +327,16 @@ _DRAW_STATES = {
 
 
 def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
-    """The "Expert draw" link on lots past their deadline, for purchasers and supervisors."""
-    if actor is None or actor.role not in {Role.PURCHASER, Role.SUPERVISOR}:
-        return []
+    """The "Expert draw" link on lots past their deadline, for those who see the draw.
+
+    Supervisors, and purchasers of the lot's unit or agency (``purchaser_id`` and
+    ``agency_id`` of the row, see ``procurement.web.with_lot_facts``).
+    """
     if lot.get("status") not in _DRAW_STATES or "id" not in lot:
+        return []
+    if not services.may_see_draw(
+        actor, purchaser_id=lot.get("purchaser_id"), agency_id=lot.get("agency_id")
+    ):
         return []
     return [Link("Expert draw", f"/lots/{lot['id']}/draw")]
 

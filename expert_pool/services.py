@@ -229,11 +229,34 @@ def committee_kind(method: str) -> CommitteeKind:
 # --- drawing -----------------------------------------------------------------------------
 
 
+def may_organise(actor: Actor | None, *, purchaser_id: object, agency_id: object) -> bool:
+    """Whether ``actor`` is a purchaser of the lot's purchasing unit or of its agency."""
+    return (
+        actor is not None
+        and actor.role is Role.PURCHASER
+        and actor.organisation_id is not None
+        and actor.organisation_id in {purchaser_id, agency_id}
+    )
+
+
+def may_see_draw(actor: Actor | None, *, purchaser_id: object, agency_id: object) -> bool:
+    """Who sees a lot's draw record: supervisors, and the lot's purchaser or agency.
+
+    The rule of :func:`draw_page` and :func:`rate_expert`, and of the "Expert draw" link.
+    """
+    if actor is not None and actor.role is Role.SUPERVISOR:
+        return True
+    return may_organise(actor, purchaser_id=purchaser_id, agency_id=agency_id)
+
+
+DRAW_NOT_YOURS = (
+    "this lot's expert draw is for its purchasing unit, its agency and the supervisors "
+    "(本标段的专家抽取仅由其采购人、代理机构和监督人员查看)"
+)
+
+
 def _may_organise(actor: Actor, project: Project) -> bool:
-    return actor.role is Role.PURCHASER and actor.organisation_id in {
-        project.purchaser,
-        project.agency,
-    }
+    return may_organise(actor, purchaser_id=project.purchaser, agency_id=project.agency)
 
 
 async def _lock(key: int) -> None:
@@ -956,14 +979,15 @@ async def draw_page(actor: Actor, lot_id: int) -> dict[str, Any]:
 
     Supervisors: the whole record (names included). The lot's purchaser or agency: counts and
     statuses, and names only once the lot has concluded. Experts: their own seats only (see
-    :func:`my_seats`). Anyone else: nothing (404, so the existence of a draw is not told).
+    :func:`my_seats`). Another purchasing unit: refused (403; the lot itself is public,
+    its draw is not).
     """
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
     supervisor = actor.role is Role.SUPERVISOR
     organiser = _may_organise(actor, project)
-    if not supervisor and not organiser:
-        raise NotFound(f"no lot with id {lot_id} (标段不存在)")
+    if not may_see_draw(actor, purchaser_id=project.purchaser, agency_id=project.agency):
+        raise Forbidden(DRAW_NOT_YOURS)
     concluded = LotStatus(lot.status) in FINAL_STATES
     draws = (
         await ExpertDraw.objects()
@@ -1084,14 +1108,15 @@ async def rate_expert(
     (GPL-R Art. 63: bad conduct is recorded).
 
     Raises:
-        NotFound: the lot is not the caller's to rate, or the expert did not sit on it.
+        Forbidden: the lot is not the caller's to rate.
+        NotFound: the expert did not sit on the lot's committee.
         Conflict: the lot has not concluded, or the caller already rated this expert here.
         ValidationError: an unknown rating, or a poor rating or violation without a note.
     """
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
-    if actor.role is not Role.SUPERVISOR and not _may_organise(actor, project):
-        raise NotFound(f"no lot with id {lot_id} (标段不存在)")
+    if not may_see_draw(actor, purchaser_id=project.purchaser, agency_id=project.agency):
+        raise Forbidden(DRAW_NOT_YOURS)
     if LotStatus(lot.status) not in FINAL_STATES:
         raise Conflict("experts are rated after the evaluation, once the lot has concluded")
     try:

@@ -16,10 +16,10 @@ from procurement import audit
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.contract_tables import Contract
 from procurement.db import is_unique_violation, transaction
-from procurement.exceptions import Conflict, ValidationError
+from procurement.exceptions import Conflict, Forbidden, ValidationError
 from procurement.lifecycle import LotStatus
 from procurement.money import FEN_PER_YUAN, MAX_YUAN, MoneyError, parse_yuan, yuan_to_fen
-from procurement.projects import ensure_purchaser_owns, get_lot, get_project
+from procurement.projects import ensure_purchaser_owns, get_lot, get_project, owns
 from procurement.roles import Actor, Role
 from procurement.tables import Lot
 
@@ -164,6 +164,16 @@ async def contract_of(lot_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def may_read_contract(actor: Actor | None, purchaser_id: object) -> bool:
+    """Who reads a lot's contract: the owning unit's purchasers, supervisors and admins.
+
+    The rule of :func:`contract_view` (page and API), and of the "Contract" lot link.
+    """
+    if actor is not None and actor.role in {Role.SUPERVISOR, Role.ADMIN}:
+        return True
+    return owns(actor, purchaser_id)
+
+
 async def contract_view(actor: Actor, lot_id: int) -> dict[str, Any]:
     """What the contract page and API show: the lot, its award, the due time and the contract.
 
@@ -171,13 +181,14 @@ async def contract_view(actor: Actor, lot_id: int) -> dict[str, Any]:
     """
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
-    if actor.role is Role.PURCHASER:
-        ensure_purchaser_owns(actor, project)
+    if not may_read_contract(actor, project.purchaser):
+        raise Forbidden("this project belongs to another purchasing unit")
     contract = await contract_of(lot_id)
     due = signing_due(lot.awarded_at) if lot.awarded_at else None
     return {
         "lot_id": lot_id,
         "project_id": int(project.id),
+        "purchaser_id": int(project.purchaser),
         "project_code": project.code,
         "project_title": project.title,
         "lot_number": lot.number,

@@ -248,10 +248,57 @@ async def get_lot(lot_id: int) -> Lot:
     return lot
 
 
+def owns(actor: Actor | None, purchaser_id: object) -> bool:
+    """Whether ``actor`` is a purchaser of the unit ``purchaser_id`` (a project's owner).
+
+    The one ownership rule: :func:`ensure_purchaser_owns` enforces it on the project a
+    handler loaded, and link providers ask it with a lot row's ``purchaser_id``
+    (:func:`lot_parties`), so a link is offered exactly where the handler lets the viewer in.
+    """
+    return (
+        actor is not None
+        and actor.role is Role.PURCHASER
+        and purchaser_id is not None
+        and actor.organisation_id == purchaser_id
+    )
+
+
 def ensure_purchaser_owns(actor: Actor, project: Project) -> None:
     """Only the purchasing unit that owns a project may manage it."""
-    if actor.role is not Role.PURCHASER or actor.organisation_id != project.purchaser:
+    if not owns(actor, project.purchaser):
         raise Forbidden("this project belongs to another purchasing unit")
+
+
+def may_view_project(actor: Actor | None, *, purchaser_id: object, published: bool) -> bool:
+    """Whether the project's portal page is open to ``actor``: once published, or to its unit."""
+    return published or (
+        actor is not None
+        and actor.organisation_id is not None
+        and actor.organisation_id == purchaser_id
+    )
+
+
+async def lot_parties(rows: list[dict[str, Any]], actor: Actor | None = None) -> None:
+    """Add each lot row's ``purchaser_id``, ``agency_id`` and ``published`` (one query).
+
+    What the ownership rules (:func:`owns`, :func:`may_view_project`) need to know about
+    the lots of a page; a row whose lot is not found gets ``None`` / ``False``.
+    """
+    ids = [int(row["id"]) for row in rows if row.get("id") is not None]
+    found = {
+        int(row["id"]): row
+        for row in await Lot.select(
+            Lot.id,
+            Lot.project.purchaser.as_alias("purchaser_id"),
+            Lot.project.agency.as_alias("agency_id"),
+            Lot.project.published_at.as_alias("project_published_at"),
+        ).where(Lot.id.is_in(ids or [0]))
+    }
+    for row in rows:
+        facts = found.get(int(row.get("id") or 0), {})
+        row["purchaser_id"] = facts.get("purchaser_id")
+        row["agency_id"] = facts.get("agency_id")
+        row["published"] = facts.get("project_published_at") is not None
 
 
 async def transition_lot(

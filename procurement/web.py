@@ -10,7 +10,7 @@ that declares neither. The authorisation-matrix test calls every route as every 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -54,6 +54,7 @@ from procurement.exceptions import (
 from procurement.i18n import Translator, pick_language
 from procurement.money import fen_to_yuan, to_wan
 from procurement.numbers import MAX_ROW_ID, parse_whole, row_id_in_range
+from procurement.projects import lot_parties
 from procurement.roles import Actor, Role
 from storage import StorageUnavailable
 
@@ -372,14 +373,51 @@ class Panel:
 
 
 LotLinkProvider = Callable[[Mapping[str, Any], "Actor | None"], list[Link]]
+LotFactsProvider = Callable[[list[dict[str, Any]], "Actor | None"], Awaitable[None]]
 _lot_link_providers: list[LotLinkProvider] = []
+_lot_facts_providers: list[LotFactsProvider] = []
 _workspace_panels: dict[str, list[Panel]] = {}
 
 
 def add_lot_links(provider: LotLinkProvider) -> None:
-    """Let a higher package offer links on every lot row (bidding: bid, opening...)."""
+    """Let a higher package offer links on every lot row (bidding: bid, opening...).
+
+    A provider offers a link only where the viewer can open it: it asks the same rule the
+    target handler enforces, with what the row knows. It runs inside a template, so it
+    cannot query; what it needs beyond the lot's own columns is added to the rows first by
+    :func:`with_lot_facts`. A fact missing from a row (a page that did not ask for the
+    facts) must hide the link, never offer one that may fail.
+    """
     if provider not in _lot_link_providers:
         _lot_link_providers.append(provider)
+
+
+def add_lot_facts(provider: LotFactsProvider) -> None:
+    """Let a higher package add to a page's lot rows what its link providers need to know.
+
+    The provider gets every row of the page at once and the viewer, and adds its fields in
+    place with one query per fact (never one per lot): e.g. evaluation adds whether the
+    report exists and whether the viewer sits on the committee.
+    """
+    if provider not in _lot_facts_providers:
+        _lot_facts_providers.append(provider)
+
+
+async def with_lot_facts(
+    lots: Iterable[Mapping[str, Any]], actor: Actor | None
+) -> list[dict[str, Any]]:
+    """A page's lot rows (copied) with the facts their links depend on.
+
+    The core's own facts come first (``purchaser_id``, ``agency_id``, ``published``: see
+    :func:`procurement.projects.lot_parties`), then every registered provider's. Call it
+    on the rows a page passes to ``lot_links`` in its template.
+    """
+    rows = [dict(lot) for lot in lots]
+    if rows:
+        await lot_parties(rows, actor)
+        for provider in _lot_facts_providers:
+            await provider(rows, actor)
+    return rows
 
 
 def add_workspace_panel(role: str, panel: Panel) -> None:

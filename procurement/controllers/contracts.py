@@ -11,12 +11,14 @@ from litestar.response import Redirect, Template
 
 from procurement.contracts import (
     contract_view,
+    may_read_contract,
     parse_amount_fen,
     parse_amount_yuan,
     parse_signed_on,
     record_contract,
 )
 from procurement.exceptions import Forbidden, NotFound, ValidationError, ZhaocaiError
+from procurement.projects import owns
 from procurement.roles import Actor, Role
 from procurement.web import (
     Link,
@@ -34,8 +36,8 @@ READERS = roles(Role.PURCHASER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def contract_links(lot: Any, actor: Actor | None) -> list[Link]:
-    """A "Contract" link on the purchaser's awarded lots."""
-    if actor is None or actor.role is not Role.PURCHASER or lot.get("status") != "awarded":
+    """A "Contract" link on awarded lots, for whoever may read that lot's contract."""
+    if lot.get("status") != "awarded" or not may_read_contract(actor, lot.get("purchaser_id")):
         return []
     return [Link("Contract", f"/purchaser/lots/{lot['id']}/contract")]
 
@@ -44,18 +46,28 @@ add_lot_links(contract_links)
 
 
 class ContractController(Controller):
-    """The contract page of a lot (purchaser workspace)."""
+    """The contract page of a lot: the owning unit records it, supervisors and admins read it."""
 
     path = "/purchaser/lots"
 
-    @get("/{lot_id:int}/contract", opt=PURCHASER, name="contract_page")
+    @get("/{lot_id:int}/contract", opt=READERS, name="contract_page")
     async def page(self, request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
-        """The lot's award, the signing deadline, and the contract or the form to record it."""
-        view = await contract_view(require_actor(request), lot_id)
+        """The lot's award, the signing deadline, and the contract or the form to record it.
+
+        Supervisors and admins read it as the API shows it to them (the timeliness page
+        links here); only the owning unit gets the form.
+        """
+        actor = require_actor(request)
+        view = await contract_view(actor, lot_id)
         return render(
             request,
             "purchaser/contract.html",
-            {"view": view, "form": {}, "flash": request.query_params.get("done")},
+            {
+                "view": view,
+                "form": {},
+                "flash": request.query_params.get("done"),
+                "may_record": owns(actor, view["purchaser_id"]),
+            },
         )
 
     @post("/{lot_id:int}/contract", opt=PURCHASER, name="contract_record")
@@ -80,6 +92,7 @@ class ContractController(Controller):
                 "purchaser/contract.html",
                 {
                     "view": view,
+                    "may_record": True,
                     "form": {k: str(v) for k, v in data.items()},
                     "error": str(exc),
                     "error_field": exc.field,

@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from procurement.clock import SYSTEM_CLOCK
 from procurement.documents import list_documents
+from procurement.exceptions import NotFound
 from procurement.lifecycle import LotStatus, ProcurementMethod, ProjectCategory
 from procurement.notices import (
     PAGE_SIZE,
@@ -19,10 +20,10 @@ from procurement.notices import (
     get_notice,
     search_notices,
 )
-from procurement.projects import get_project
+from procurement.projects import get_project, may_view_project
 from procurement.questions import questions_for
 from procurement.tables import Lot, Notice, Organisation
-from procurement.web import PUBLIC, current_actor, render
+from procurement.web import PUBLIC, current_actor, render, with_lot_facts
 
 
 async def _purchasers() -> list[dict[str, Any]]:
@@ -98,12 +99,12 @@ class PortalController(Controller):
         """A published project: lots, documents, notices and answered questions."""
         project = await get_project(project_id)
         actor = current_actor(request)
-        owner = actor is not None and actor.organisation_id == project.purchaser
-        if project.published_at is None and not owner:
-            from procurement.exceptions import NotFound
-
+        published = project.published_at is not None
+        if not may_view_project(actor, purchaser_id=project.purchaser, published=published):
             raise NotFound(f"no project with id {project_id} (项目不存在)")
-        lots = await Lot.select().where(Lot.project == project_id).order_by(Lot.number)
+        lots = await with_lot_facts(
+            await Lot.select().where(Lot.project == project_id).order_by(Lot.number), actor
+        )
         notices = (
             await Notice.select(
                 Notice.id, Notice.kind, Notice.title, Notice.title_en, Notice.published_at

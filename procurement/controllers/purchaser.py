@@ -28,7 +28,15 @@ from procurement.projects import (
 from procurement.questions import answer_question, questions_for
 from procurement.roles import Role
 from procurement.tables import Lot, Notice, Project
-from procurement.web import form_list, form_text, render, require_actor, roles, status_for
+from procurement.web import (
+    form_list,
+    form_text,
+    render,
+    require_actor,
+    roles,
+    status_for,
+    with_lot_facts,
+)
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -207,7 +215,10 @@ class PurchaserController(Controller):
             "purchaser/project.html",
             {
                 "project": project,
-                "lots": await Lot.select().where(Lot.project == project_id).order_by(Lot.number),
+                "lots": await with_lot_facts(
+                    await Lot.select().where(Lot.project == project_id).order_by(Lot.number),
+                    actor,
+                ),
                 "documents": await list_documents(project_id),
                 "questions": await questions_for(actor, project_id),
                 "notices": await Notice.select(

@@ -11,10 +11,10 @@ from litestar.response import Template
 from procurement.audit import verify_audit_log
 from procurement.documents import list_downloads
 from procurement.numbers import MAX_BIGINT
-from procurement.projects import get_project
+from procurement.projects import get_project, may_view_project
 from procurement.roles import Role
 from procurement.tables import AuditEntry, Lot
-from procurement.web import parse_int, render, require_actor, roles
+from procurement.web import parse_int, render, require_actor, roles, with_lot_facts
 
 SUPERVISOR = roles(Role.SUPERVISOR)
 AUDIT_PAGE = 50
@@ -44,7 +44,13 @@ class SupervisorController(Controller):
             .order_by(Lot.project.bid_deadline, ascending=False)
             .limit(100)
         )
-        return render(request, "supervisor/home.html", {"lots": lots})
+        actor = require_actor(request)
+        rows = await with_lot_facts(lots, actor)
+        for row in rows:  # a draft's project page is its unit's only: no link to a 404
+            row["project_page"] = may_view_project(
+                actor, purchaser_id=row["purchaser_id"], published=row["published"]
+            )
+        return render(request, "supervisor/home.html", {"lots": rows})
 
     @get("/audit", opt=SUPERVISOR, name="audit_log")
     async def audit_log(self, request: Request[Any, Any, Any]) -> Template:

@@ -15,7 +15,7 @@ from procurement.lifecycle import LotStatus, ProcurementMethod, ProjectCategory
 from procurement.questions import ask_question
 from procurement.roles import Role
 from procurement.tables import DocumentDownload, Lot, Notification, Organisation
-from procurement.web import form_text, render, require_actor, roles
+from procurement.web import form_text, render, require_actor, roles, with_lot_facts
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -68,7 +68,7 @@ class SupplierController(Controller):
             request,
             "supplier/home.html",
             {
-                "open_lots": open_lots,
+                "open_lots": await with_lot_facts(open_lots, actor),
                 "downloads": downloads,
                 "organisation": organisation,
                 "notifications": notifications,

@@ -51,7 +51,7 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/reports/export.xlsx"): {A, P, S},
     ("GET", "/reports/bulletin"): {A, P, S},
     ("GET", "/reports/timeliness"): {A, S},
-    ("GET", "/purchaser/lots/{lot_id:int}/contract"): {P},
+    ("GET", "/purchaser/lots/{lot_id:int}/contract"): {A, P, S},  # as the API reads it
     ("POST", "/purchaser/lots/{lot_id:int}/contract"): {P},
     ("GET", "/api/lots/{lot_id:int}/contract"): {A, P, S},
     ("POST", "/api/lots/{lot_id:int}/contract"): {P},
