@@ -8,6 +8,7 @@ through :mod:`procurement.events`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -440,6 +441,15 @@ async def close_due_lots(*, clock: Clock = SYSTEM_CLOCK) -> list[int]:
     return closed
 
 
+#: A lot in one of these states is over: cancelling its project leaves it as it is.
+CONCLUDED_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED})
+
+
+def cancellable(lot_statuses: Iterable[str]) -> bool:
+    """Whether cancelling the project would still cancel a lot (one is not concluded)."""
+    return any(LotStatus(status) not in CONCLUDED_STATUSES for status in lot_statuses)
+
+
 async def cancel_project(
     actor: Actor, project_id: int, reason: str, *, clock: Clock = SYSTEM_CLOCK
 ) -> int:
@@ -451,15 +461,9 @@ async def cancel_project(
         raise ValidationError("a cancellation needs a reason (终止须说明理由)", field="reason")
     async with transaction(Project._meta.db):
         lots = await Lot.objects().where(Lot.project == project_id)
-        open_lots = [
-            lot
-            for lot in lots
-            if LotStatus(lot.status)
-            not in {LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED}
-        ]
-        if not open_lots:
+        if not cancellable(lot.status for lot in lots):
             raise Conflict("every lot of this project is already concluded")
-        for lot in open_lots:
+        for lot in (lot for lot in lots if LotStatus(lot.status) not in CONCLUDED_STATUSES):
             await transition_lot(
                 lot.id,
                 LotEvent.CANCEL,

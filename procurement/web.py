@@ -52,6 +52,7 @@ from procurement.exceptions import (
     ZhaocaiError,
 )
 from procurement.i18n import Translator, pick_language
+from procurement.lifecycle import FailureReason
 from procurement.money import fen_to_yuan, to_wan
 from procurement.numbers import MAX_ROW_ID, parse_whole, row_id_in_range
 from procurement.projects import lot_parties
@@ -156,6 +157,16 @@ def language_switch_target(request: Request[Any, Any, Any]) -> tuple[str, dict[s
     return "/", {}
 
 
+def failure_label(reason: str | None, language: str) -> str:
+    """A lot's failure reason code (RULES §8.2) as people read it; an unknown code as is."""
+    if reason is None:
+        return ""
+    try:
+        return FailureReason(reason).label(language)
+    except ValueError:
+        return reason
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -175,6 +186,7 @@ def render(
         "path": request.url.path,
         "query": dict(request.query_params),
         "format_local": format_local,
+        "failure_label": failure_label,
         "format_yuan": format_yuan,
         "format_wan": format_wan,
         "Role": Role,

@@ -20,6 +20,7 @@ from procurement.projects import (
     LotDraft,
     ProjectDraft,
     cancel_project,
+    cancellable,
     create_project,
     ensure_purchaser_owns,
     get_project,
@@ -210,15 +211,14 @@ class PurchaserController(Controller):
         ensure_purchaser_owns(actor, project)
         now = SYSTEM_CLOCK.now()
         downloads = await list_downloads(actor, project_id) if project.bid_deadline <= now else None
+        lots = await Lot.select().where(Lot.project == project_id).order_by(Lot.number)
         return render(
             request,
             "purchaser/project.html",
             {
                 "project": project,
-                "lots": await with_lot_facts(
-                    await Lot.select().where(Lot.project == project_id).order_by(Lot.number),
-                    actor,
-                ),
+                "lots": await with_lot_facts(lots, actor),
+                "cancellable": cancellable(lot["status"] for lot in lots),
                 "documents": await list_documents(project_id),
                 "questions": await questions_for(actor, project_id),
                 "notices": await Notice.select(

@@ -32,6 +32,7 @@ from bidding.keys import (
 )
 from bidding.tables import Bid, BidFile, BidPart, KeyShareRecord, OpeningKey, OpeningRecord
 from procurement.clock import SYSTEM_CLOCK
+from procurement.lifecycle import FailureReason
 from procurement.roles import Actor, Role
 from procurement.settings import Settings
 from procurement.tables import AuditEntry, Lot
@@ -169,7 +170,7 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
 
 
 async def test_tampered_ciphertext_is_recorded_invalid_and_the_lot_fails(
-    app: Litestar, settings: Settings, tmp_path: Path
+    app: Litestar, settings: Settings, tmp_path: Path, client: AsyncTestClient[Litestar]
 ) -> None:
     from bidding.platform_keys import master_key, signing_key
     from bidding.services import open_lot, submit_sealed_bid
@@ -215,6 +216,14 @@ async def test_tampered_ciphertext_is_recorded_invalid_and_the_lot_fails(
     assert (
         await open_lot(lot.id, store=store, master=master_key(settings), clock=after) == "done"
     )  # idempotent
+    # the public record and the purchaser's page give the reason in words, not its code
+    published = (await client.get(f"/lots/{lot.id}/opening?lang=en")).text
+    assert FailureReason.TOO_FEW_VALID.label_en in published
+    await login(client, purchaser.username)
+    own_page = (await client.get(f"/purchaser/projects/{project_id}?lang=zh")).text
+    assert FailureReason.TOO_FEW_VALID.label_zh in own_page
+    assert "TOO_FEW_VALID" not in published + own_page
+    assert f"/purchaser/projects/{project_id}/cancel" not in own_page  # nothing left to cancel
 
 
 def _overwrite(store: object, key: str, data: bytes) -> None:
