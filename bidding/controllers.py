@@ -292,7 +292,7 @@ class BidderPagesController(Controller):
                 "lot": lot,
                 "project": project,
                 "bids": await services.my_bids(actor, lot_id),
-                "accepts_bids": await services.accepts_bids(lot_id, SYSTEM_CLOCK.now()),
+                "accepts_bids": services.accepts_bids(lot, project, SYSTEM_CLOCK.now()),
             },
         )
 

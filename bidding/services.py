@@ -237,18 +237,8 @@ class FileSpec:
     label: str = ""
 
 
-async def accepts_bids(lot_id: int, now: datetime) -> bool:
-    """Whether the lot takes bids, parts and withdrawals at ``now`` (pages show the form)."""
-    try:
-        await _open_lot_for_bids(lot_id, now)
-    except Conflict:
-        return False
-    return True
-
-
-async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
-    lot = await get_lot(lot_id)
-    project = await get_project(lot.project)
+def _refuse_unless_open_for_bids(lot: Any, project: Any, now: datetime) -> None:
+    """Raise unless the lot takes bids, parts and withdrawals at ``now`` (server clock)."""
     if now >= project.bid_deadline and LotStatus(lot.status) in {
         LotStatus.PUBLISHED,
         LotStatus.BIDDING_CLOSED,
@@ -259,6 +249,21 @@ async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
         )
     if LotStatus(lot.status) is not LotStatus.PUBLISHED:
         raise Conflict("this lot is not open for bids (当前标段不接受投标)")
+
+
+def accepts_bids(lot: Any, project: Any, now: datetime) -> bool:
+    """Whether the lot takes bids at ``now``: the bid page shows its form only then."""
+    try:
+        _refuse_unless_open_for_bids(lot, project, now)
+    except Conflict:
+        return False
+    return True
+
+
+async def _open_lot_for_bids(lot_id: int, now: datetime) -> tuple[Any, Any]:
+    lot = await get_lot(lot_id)
+    project = await get_project(lot.project)
+    _refuse_unless_open_for_bids(lot, project, now)
     return lot, project
 
 
@@ -785,10 +790,15 @@ async def my_bids(actor: Actor, lot_id: int) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- opening
 
 
+def opening_time_reached(status: str, opening_time: datetime, now: datetime) -> bool:
+    """Whether custodians may fetch and release their shares of the lot's key at ``now``."""
+    return now >= opening_time and LotStatus(status) is not LotStatus.PUBLISHED
+
+
 async def _opening_time_reached(lot_id: int, now: datetime) -> Any:
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
-    if now < project.opening_time or LotStatus(lot.status) is LotStatus.PUBLISHED:
+    if not opening_time_reached(lot.status, project.opening_time, now):
         raise Conflict("the opening has not started yet (未到开标时间)")
     return lot
 
@@ -1186,7 +1196,7 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
 async def custodian_lots(actor: Actor, now: datetime) -> list[dict[str, Any]]:
     """The lots whose key this custodian holds a share of, with their opening state.
 
-    ``can_release``: the opening time has come and the key is still needed, the same test
+    ``can_release``: the opening time has come and the key is still needed, the two tests
     :func:`release_share` applies, so the page offers the release only when it can work.
     """
     lot: Any = KeyShareRecord.opening_key.lot  # piccolo types only one level of join
@@ -1205,8 +1215,8 @@ async def custodian_lots(actor: Actor, now: datetime) -> list[dict[str, Any]]:
     for row in rows:
         row["can_release"] = (
             row["released_at"] is None
+            and opening_time_reached(row["status"], as_aware(row["opening_time"]), now)
             and row["status"] == LotStatus.BIDDING_CLOSED.value
-            and now >= as_aware(row["opening_time"])
         )
     return rows
 
