@@ -293,6 +293,7 @@ class BidderPagesController(Controller):
                 "project": project,
                 "bids": await services.my_bids(actor, lot_id),
                 "accepts_bids": services.accepts_bids(lot, project, SYSTEM_CLOCK.now()),
+                "kind_names": FILE_KIND_NAMES,
             },
         )
 
