@@ -27,6 +27,7 @@ from procurement.lifecycle import (
     ProcurementMethod,
     ProjectCategory,
     check_method_allowed,
+    is_final,
     next_status,
 )
 from procurement.money import parse_yuan, yuan_to_fen
@@ -441,13 +442,9 @@ async def close_due_lots(*, clock: Clock = SYSTEM_CLOCK) -> list[int]:
     return closed
 
 
-#: A lot in one of these states is over: cancelling its project leaves it as it is.
-CONCLUDED_STATUSES = frozenset({LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED})
-
-
 def cancellable(lot_statuses: Iterable[str]) -> bool:
-    """Whether cancelling the project would still cancel a lot (one is not concluded)."""
-    return any(LotStatus(status) not in CONCLUDED_STATUSES for status in lot_statuses)
+    """Whether cancelling the project would still cancel a lot (one is not final)."""
+    return not all(is_final(LotStatus(status)) for status in lot_statuses)
 
 
 async def cancel_project(
@@ -461,9 +458,10 @@ async def cancel_project(
         raise ValidationError("a cancellation needs a reason (终止须说明理由)", field="reason")
     async with transaction(Project._meta.db):
         lots = await Lot.objects().where(Lot.project == project_id)
-        if not cancellable(lot.status for lot in lots):
+        open_lots = [lot for lot in lots if not is_final(LotStatus(lot.status))]
+        if not open_lots:
             raise Conflict("every lot of this project is already concluded")
-        for lot in (lot for lot in lots if LotStatus(lot.status) not in CONCLUDED_STATUSES):
+        for lot in open_lots:
             await transition_lot(
                 lot.id,
                 LotEvent.CANCEL,
