@@ -24,7 +24,7 @@ from procurement.exceptions import ValidationError, ZhaocaiError
 from procurement.inquiries import inquiry_view
 from procurement.lifecycle import LotStatus
 from procurement.roles import Actor, Role
-from procurement.web import form_text, render, require_actor, roles, status_for
+from procurement.web import error_text, form_text, render, require_actor, roles, status_for
 
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 BIDDER = roles(Role.BIDDER)
@@ -78,7 +78,7 @@ async def _page(
             "quote": quote,
             "open_for_quotes": open_for_quotes and quote is None,
             "form": form or {},
-            "error": str(error) if error else "",
+            "error": error_text(request, error) if error else "",
             "error_field": error.field if error else None,
         },
         status_code=status_for(error) if error else 200,

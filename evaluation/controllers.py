@@ -28,6 +28,7 @@ from procurement.web import (
     Link,
     add_lot_facts,
     add_lot_links,
+    error_text,
     form_text,
     parse_int,
     render,
@@ -299,7 +300,7 @@ class SchemePagesController(Controller):
         try:
             await services.set_scheme(require_actor(request), lot_id, body)
         except ZhaocaiError as exc:
-            problems = getattr(exc, "problems", (str(exc),))
+            problems = getattr(exc, "problems", (error_text(request, exc),))
             form = {**body, **{k: form_text(data, k) for k in ("qualification", "compliance")}}
             form["criteria"] = form_text(data, "criteria")
             return render(
@@ -420,7 +421,7 @@ class WorkspacePagesController(Controller):
                         comment=form_text(data, f"c_{sc.id}"),
                     )
         except ZhaocaiError as exc:
-            error = str(exc)
+            error = error_text(request, exc)
         return _back(lot_id, error, f"bid-{bidder_id}")
 
     @post("/expert/lots/{lot_id:int}/submit/{what:str}", opt=EXPERT, name="expert_submit")
@@ -440,8 +441,10 @@ class WorkspacePagesController(Controller):
             await actions[what](actor, lot_id)
         except ZhaocaiError as exc:
             if what == "sign":
-                return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
-            return _back(lot_id, str(exc), "checklist")
+                return Redirect(
+                    f"/lots/{lot_id}/evaluation/report?error={quote(error_text(request, exc))}"
+                )
+            return _back(lot_id, error_text(request, exc), "checklist")
         if what == "sign":
             return Redirect(f"/lots/{lot_id}/evaluation/report")
         return _back(lot_id, "", "checklist")
@@ -464,7 +467,9 @@ class WorkspacePagesController(Controller):
                 explanation=form_text(data, "explanation"),
             )
         except ZhaocaiError as exc:
-            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
+            return Redirect(
+                f"/lots/{lot_id}/evaluation/report?error={quote(error_text(request, exc))}"
+            )
         return Redirect(f"/lots/{lot_id}/evaluation/report")
 
     @post(
@@ -479,7 +484,9 @@ class WorkspacePagesController(Controller):
         try:
             await services.request_explanation(require_actor(request), lot_id, review_id)
         except ZhaocaiError as exc:
-            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
+            return Redirect(
+                f"/lots/{lot_id}/evaluation/report?error={quote(error_text(request, exc))}"
+            )
         return Redirect(f"/lots/{lot_id}/evaluation/report#review-{review_id}")
 
     @get("/expert/lots/{lot_id:int}/files/{file_id:int}", opt=EXPERT, name="expert_document")
@@ -554,8 +561,17 @@ class WorkspacePagesController(Controller):
                 contract_amount=_amount(form_text(data, "contract_amount")),
             )
         except ZhaocaiError as exc:
-            return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(str(exc))}")
+            return Redirect(
+                f"/lots/{lot_id}/evaluation/report?error={quote(error_text(request, exc))}"
+            )
         return Redirect(f"/notices/{notice}")
+
+
+def _report_with_error(
+    request: Request[Any, Any, Any], lot_id: int, error: ZhaocaiError
+) -> Redirect:
+    """Back to the evaluation report, which shows why the action was refused."""
+    return Redirect(f"/lots/{lot_id}/evaluation/report?error={quote(error_text(request, error))}")
 
 
 def _back(lot_id: int, error: str, anchor: str) -> Redirect:

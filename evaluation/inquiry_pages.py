@@ -20,7 +20,15 @@ from procurement.exceptions import Conflict, ValidationError, ZhaocaiError
 from procurement.inquiries import inquiry_view, record_follow_up, record_verdict
 from procurement.lifecycle import LotStatus
 from procurement.roles import Actor, Role
-from procurement.web import form_text, parse_int, render, require_actor, roles, status_for
+from procurement.web import (
+    error_text,
+    form_text,
+    parse_int,
+    render,
+    require_actor,
+    roles,
+    status_for,
+)
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PURCHASER = roles(Role.PURCHASER)
@@ -49,7 +57,7 @@ async def _page(
             "quotes": await _quotes_if_open(view),
             "sealed": LotStatus(view["status"]) in SEALED,
             "judging": LotStatus(view["status"]) in {LotStatus.OPENED, LotStatus.EVALUATING},
-            "error": str(error) if error else "",
+            "error": error_text(request, error) if error else "",
         },
         status_code=status_for(error) if error else 200,
     )

@@ -121,6 +121,11 @@ def _(request: Request[Any, Any, Any], message: str) -> str:
     return translator_of(request).gettext(language_of(request))(message)
 
 
+def error_text(request: Request[Any, Any, Any], error: ZhaocaiError) -> str:
+    """A domain error's message in the page's language, for pages that show it."""
+    return error.localized(translator_of(request).gettext(language_of(request)))
+
+
 def format_local(value: datetime | None, with_seconds: bool = False) -> str:
     """A time as shown to people: China Standard Time, which the deadlines are set in."""
     if value is None:
@@ -248,13 +253,25 @@ def quiet_exceptions() -> set[int | type[Exception]]:
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: ZhaocaiError) -> Response[Any]:
-    """Domain errors become a 4xx with the error's own message, as a page or as JSON."""
+    """Domain errors become a 4xx with the error's own message, as a page or as JSON.
+
+    JSON keeps ``detail`` in English for scripts and adds ``message`` in the language the
+    request asks for (``?lang``, cookie, Accept-Language), which the portal's own scripts
+    show to people.
+    """
     status = status_for(exc)
-    body = {"status_code": status, "detail": str(exc), "field": getattr(exc, "field", None)}
+    message = error_text(request, exc)
     if wants_html(request):
         return render(
-            request, "error.html", {"status": status, "detail": str(exc)}, status_code=status
+            request, "error.html", {"status": status, "detail": message}, status_code=status
         )
+    body = {
+        "status_code": status,
+        "detail": str(exc),
+        "message": message,
+        "code": exc.code,
+        "field": exc.field,
+    }
     return Response(body, status_code=status)
 
 

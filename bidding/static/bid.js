@@ -25,7 +25,7 @@ async function api(method, path, body, raw) {
         body: raw ? body : (body === undefined ? undefined : JSON.stringify(body)),
       });
       const data = await response.json().catch(() => ({}));
-      if (!response.ok) throw Object.assign(new Error(data.detail || response.statusText),
+      if (!response.ok) throw Object.assign(new Error(data.message || data.detail || response.statusText),
                                             { status: response.status });
       return data;
     } catch (error) {

@@ -18,7 +18,7 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.detail || response.statusText);
+  if (!response.ok) throw new Error(data.message || data.detail || response.statusText);
   return data;
 }
 

@@ -11,7 +11,15 @@ from litestar.response import Redirect, Template
 
 from procurement.accounts import SupplierRegistration, authenticate, register_supplier
 from procurement.exceptions import ValidationError, ZhaocaiError
-from procurement.web import PUBLIC, current_actor, form_list, form_text, render, status_for
+from procurement.web import (
+    PUBLIC,
+    current_actor,
+    error_text,
+    form_list,
+    form_text,
+    render,
+    status_for,
+)
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -41,7 +49,11 @@ class AuthController(Controller):
             return render(
                 request,
                 "auth/login.html",
-                {"error": str(exc), "username": username, "next": form_text(data, "next")},
+                {
+                    "error": error_text(request, exc),
+                    "username": username,
+                    "next": form_text(data, "next"),
+                },
                 status_code=status_for(exc),
             )
         request.clear_session()
@@ -93,7 +105,11 @@ class AuthController(Controller):
             return render(
                 request,
                 "auth/register.html",
-                {"form": fields, "error": str(exc), "error_field": getattr(exc, "field", None)},
+                {
+                    "form": fields,
+                    "error": error_text(request, exc),
+                    "error_field": getattr(exc, "field", None),
+                },
                 status_code=status_for(exc),
             )
         return render(

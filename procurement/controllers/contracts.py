@@ -23,6 +23,7 @@ from procurement.roles import Actor, Role
 from procurement.web import (
     Link,
     add_lot_links,
+    error_text,
     form_text,
     render,
     require_actor,
@@ -94,7 +95,7 @@ class ContractController(Controller):
                     "view": view,
                     "may_record": True,
                     "form": {k: str(v) for k, v in data.items()},
-                    "error": str(exc),
+                    "error": error_text(request, exc),
                     "error_field": exc.field,
                 },
                 status_code=status_for(exc),

@@ -35,6 +35,7 @@ from procurement.roles import Role
 from procurement.web import (
     Panel,
     add_workspace_panel,
+    error_text,
     form_list,
     form_text,
     render,
@@ -149,7 +150,7 @@ class InquiryPagesController(Controller):
         except ZhaocaiError as exc:
             form = {k: (v if isinstance(v, list) else str(v)) for k, v in data.items()}
             context = await _form_context(form)
-            context.update({"error": str(exc), "error_field": exc.field})
+            context.update({"error": error_text(request, exc), "error_field": exc.field})
             return render(request, "inquiry/form.html", context, status_code=status_for(exc))
         return Redirect(f"/purchaser/inquiries/{inquiry_id}")
 
@@ -189,7 +190,7 @@ class InquiryPagesController(Controller):
                 {
                     "frameworks": await list_frameworks(),
                     "suppliers": await category_suppliers(),
-                    "error": str(exc),
+                    "error": error_text(request, exc),
                 },
                 status_code=status_for(exc),
             )

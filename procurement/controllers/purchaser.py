@@ -30,6 +30,7 @@ from procurement.questions import answer_question, questions_for
 from procurement.roles import Role
 from procurement.tables import Lot, Notice, Project
 from procurement.web import (
+    error_text,
     form_list,
     form_text,
     render,
@@ -194,7 +195,7 @@ class PurchaserController(Controller):
                 {
                     "form": form,
                     "lot_rows": lot_rows(data),
-                    "error": str(exc),
+                    "error": error_text(request, exc),
                     "error_field": getattr(exc, "field", None),
                     "ProjectCategory": ProjectCategory,
                     "ProcurementMethod": ProcurementMethod,
