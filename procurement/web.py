@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -172,6 +173,20 @@ def failure_label(reason: str | None, language: str) -> str:
         return reason
 
 
+def localized_name(language: str, thing: Any, name: str) -> str:
+    """``thing``'s ``name`` in the page language: on English pages its ``name_en`` when given.
+
+    Projects, lots, notices and organisations have an optional English name beside the
+    Chinese one; a row without it shows the Chinese on English pages too.
+    """
+
+    def value(key: str) -> Any:
+        return thing.get(key) if isinstance(thing, Mapping) else getattr(thing, key, None)
+
+    english = value(f"{name}_en") if language == "en" else None
+    return str(english or value(name) or "")
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -188,6 +203,7 @@ def render(
         "actor": current_actor(request),
         "lang": language,
         "_": translator_of(request).gettext(language),
+        "named": partial(localized_name, language),
         "path": request.url.path,
         "query": dict(request.query_params),
         "format_local": format_local,

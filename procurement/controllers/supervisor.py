@@ -33,12 +33,15 @@ class SupervisorController(Controller):
                 Lot.id,
                 Lot.number,
                 Lot.title,
+                Lot.title_en,
                 Lot.status,
                 Lot.budget_fen,
                 Lot.project.id.as_alias("project_id"),
                 Lot.project.code.as_alias("code"),
                 Lot.project.title.as_alias("project_title"),
+                Lot.project.title_en.as_alias("project_title_en"),
                 Lot.project.purchaser.name.as_alias("purchaser"),  # type: ignore[union-attr]  # two-level join
+                Lot.project.purchaser.name_en.as_alias("purchaser_en"),  # type: ignore[union-attr]  # two-level join
                 Lot.project.bid_deadline.as_alias("bid_deadline"),
             )
             .order_by(Lot.project.bid_deadline, ascending=False)

@@ -32,10 +32,12 @@ class SupplierController(Controller):
                 Lot.id,
                 Lot.number,
                 Lot.title,
+                Lot.title_en,
                 Lot.budget_fen,
                 Lot.status,
                 Lot.project.id.as_alias("project_id"),
                 Lot.project.title.as_alias("project_title"),
+                Lot.project.title_en.as_alias("project_title_en"),
                 Lot.project.code.as_alias("project_code"),
                 Lot.project.category.as_alias("category"),
                 Lot.project.method.as_alias("method"),
@@ -49,6 +51,7 @@ class SupplierController(Controller):
                 DocumentDownload.document.filename.as_alias("filename"),
                 DocumentDownload.document.project.id.as_alias("project_id"),  # type: ignore[union-attr]  # two-level join
                 DocumentDownload.document.project.title.as_alias("project_title"),  # type: ignore[union-attr]  # two-level join
+                DocumentDownload.document.project.title_en.as_alias("project_title_en"),  # type: ignore[union-attr]  # two-level join
                 DocumentDownload.downloaded_at,
             )
             .where(DocumentDownload.organisation == actor.organisation_id)
