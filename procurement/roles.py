@@ -20,6 +20,10 @@ class Role(StrEnum):
         """Chinese name of the role."""
         return _ROLE_ZH[self]
 
+    def label(self, language: str) -> str:
+        """The role's name in ``language`` (Chinese for "zh", English otherwise)."""
+        return self.label_zh if language.lower().startswith("zh") else _ROLE_EN[self]
+
 
 _ROLE_ZH = {
     Role.ADMIN: "平台管理员",
@@ -28,6 +32,15 @@ _ROLE_ZH = {
     Role.EXPERT: "评审专家",
     Role.CUSTODIAN: "密钥保管人",
     Role.SUPERVISOR: "监督人员",
+}
+
+_ROLE_EN = {
+    Role.ADMIN: "Platform administrator",
+    Role.PURCHASER: "Purchaser",
+    Role.BIDDER: "Supplier",
+    Role.EXPERT: "Evaluation expert",
+    Role.CUSTODIAN: "Key custodian",
+    Role.SUPERVISOR: "Supervisor",
 }
 
 
