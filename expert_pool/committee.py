@@ -39,20 +39,13 @@ _NAMES = {
     CommitteeKind.CONSULTATION: "a consultation group (磋商小组)",
     CommitteeKind.WORKS_EVALUATION: "a works evaluation committee (评标委员会)",
 }
-_SOURCES = {
-    CommitteeKind.GOVT_EVALUATION: "MOF87 Art. 47",
-    CommitteeKind.NEGOTIATION: "GPL Art. 38; MOF74 Art. 7",
-    CommitteeKind.INQUIRY: "GPL Art. 40; MOF74 Art. 7",
-    CommitteeKind.CONSULTATION: "C214 Art. 14",
-    CommitteeKind.WORKS_EVALUATION: "TBL Art. 37",
-}
 
 
 class CommitteeNotCompliant(ValidationError):
     """A committee whose size or share of experts breaks RULES §4."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="committee")
+    def __init__(self, message: str, *, code: str = "", **params: object) -> None:
+        super().__init__(message, field="committee", code=code, **params)
 
 
 def minimum_committee_size(
@@ -124,18 +117,100 @@ def check_committee(
         complex_or_high_impact=complex_or_high_impact,
         open_tender_threshold=open_tender_threshold,
     )
-    name, source = _NAMES[kind], _SOURCES[kind]
     if size < minimum or size % 2 == 0:
-        raise CommitteeNotCompliant(
-            f"{name} with a budget of {budget:,} yuan needs an odd number of members, "
-            f"at least {minimum}; {size} given ({source})"
-        )
+        raise _size_refused(kind, budget, minimum, size)
     if 3 * experts < 2 * size:
-        needed = -(-2 * size // 3)
-        raise CommitteeNotCompliant(
-            f"experts must be at least two thirds of {name}: {needed} of {size} members, "
-            f"{experts} given ({source})"
+        raise _share_refused(kind, -(-2 * size // 3), size, experts)
+
+
+def _size_refused(
+    kind: CommitteeKind, budget: Decimal, minimum: int, size: int
+) -> CommitteeNotCompliant:
+    """Too small or even-sized: one sentence per kind, naming the body and its rule."""
+    if kind is CommitteeKind.GOVT_EVALUATION:
+        return CommitteeNotCompliant(
+            "a govt evaluation committee (评标委员会) with a budget of {budget:,} yuan needs "
+            "an odd number of members, at least {minimum}; {size} given (MOF87 Art. 47)",
+            budget=budget,
+            minimum=minimum,
+            size=size,
         )
+    if kind is CommitteeKind.NEGOTIATION:
+        return CommitteeNotCompliant(
+            "a negotiation group (谈判小组) with a budget of {budget:,} yuan needs an odd "
+            "number of members, at least {minimum}; {size} given (GPL Art. 38; MOF74 Art. 7)",
+            budget=budget,
+            minimum=minimum,
+            size=size,
+        )
+    if kind is CommitteeKind.INQUIRY:
+        return CommitteeNotCompliant(
+            "an inquiry group (询价小组) with a budget of {budget:,} yuan needs an odd "
+            "number of members, at least {minimum}; {size} given (GPL Art. 40; MOF74 Art. 7)",
+            budget=budget,
+            minimum=minimum,
+            size=size,
+        )
+    if kind is CommitteeKind.CONSULTATION:
+        return CommitteeNotCompliant(
+            "a consultation group (磋商小组) with a budget of {budget:,} yuan needs an odd "
+            "number of members, at least {minimum}; {size} given (C214 Art. 14)",
+            budget=budget,
+            minimum=minimum,
+            size=size,
+        )
+    return CommitteeNotCompliant(
+        "a works evaluation committee (评标委员会) with a budget of {budget:,} yuan needs "
+        "an odd number of members, at least {minimum}; {size} given (TBL Art. 37)",
+        budget=budget,
+        minimum=minimum,
+        size=size,
+    )
+
+
+def _share_refused(
+    kind: CommitteeKind, needed: int, size: int, experts: int
+) -> CommitteeNotCompliant:
+    """Too few experts: one sentence per kind, naming the body and its rule."""
+    if kind is CommitteeKind.GOVT_EVALUATION:
+        return CommitteeNotCompliant(
+            "experts must be at least two thirds of a govt evaluation committee (评标委员会): "
+            "{needed} of {size} members, {experts} given (MOF87 Art. 47)",
+            needed=needed,
+            size=size,
+            experts=experts,
+        )
+    if kind is CommitteeKind.NEGOTIATION:
+        return CommitteeNotCompliant(
+            "experts must be at least two thirds of a negotiation group (谈判小组): "
+            "{needed} of {size} members, {experts} given (GPL Art. 38; MOF74 Art. 7)",
+            needed=needed,
+            size=size,
+            experts=experts,
+        )
+    if kind is CommitteeKind.INQUIRY:
+        return CommitteeNotCompliant(
+            "experts must be at least two thirds of an inquiry group (询价小组): "
+            "{needed} of {size} members, {experts} given (GPL Art. 40; MOF74 Art. 7)",
+            needed=needed,
+            size=size,
+            experts=experts,
+        )
+    if kind is CommitteeKind.CONSULTATION:
+        return CommitteeNotCompliant(
+            "experts must be at least two thirds of a consultation group (磋商小组): "
+            "{needed} of {size} members, {experts} given (C214 Art. 14)",
+            needed=needed,
+            size=size,
+            experts=experts,
+        )
+    return CommitteeNotCompliant(
+        "experts must be at least two thirds of a works evaluation committee (评标委员会): "
+        "{needed} of {size} members, {experts} given (TBL Art. 37)",
+        needed=needed,
+        size=size,
+        experts=experts,
+    )
 
 
 def _check_money(name: str, amount: Decimal) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from heapq import heapify, heappop
 from itertools import pairwise
@@ -50,17 +50,46 @@ class PoolExhausted(Conflict):
     def __init__(self, specialty_code: str, needed: int, available: int) -> None:
         name = specialty(specialty_code).name_en
         shortage = needed - available
-        super().__init__(
-            f"the quota for {specialty_code} ({name}) needs {needed} experts but only "
-            f"{available} eligible expert{'' if available == 1 else 's'} can be drawn for it: "
-            f"{shortage} short. Widen the specialty, change the evaluation date, or form the "
-            "committee another lawful way",
-            field="quotas",
-        )
+        if available == 1:
+            super().__init__(
+                "the quota for {specialty} ({name}) needs {needed} experts but only "
+                "{available} eligible expert can be drawn for it: {shortage} short. Widen the "
+                "specialty, change the evaluation date, or form the committee another lawful way",
+                field="quotas",
+                specialty=specialty_code,
+                name=name,
+                needed=needed,
+                available=available,
+                shortage=shortage,
+            )
+        else:
+            super().__init__(
+                "the quota for {specialty} ({name}) needs {needed} experts but only "
+                "{available} eligible experts can be drawn for it: {shortage} short. Widen the "
+                "specialty, change the evaluation date, or form the committee another lawful way",
+                field="quotas",
+                specialty=specialty_code,
+                name=name,
+                needed=needed,
+                available=available,
+                shortage=shortage,
+            )
         self.specialty_code = specialty_code
         self.needed = needed
         self.available = available
         self.shortage = shortage
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The message in the reader's language, the specialty named in Chinese if translated."""
+        translated = gettext(self.template)
+        if translated == self.template:
+            return self.message
+        try:
+            return translated.format(
+                **{**self.params, "name": specialty(self.specialty_code).name_zh}
+            )
+        except (KeyError, IndexError, ValueError):
+            return self.message
 
 
 class InvalidReplacement(ValidationError):
@@ -335,7 +364,8 @@ def replacement(
     for position, expert_id in enumerate(declined_ids):
         if expert_id not in members or expert_id in declined_ids[:position]:
             raise InvalidReplacement(
-                f"expert {expert_id} is not a current member of the drawn committee",
+                "expert {expert} is not a current member of the drawn committee",
+                expert=expert_id,
                 field="declined",
             )
     quotas = [Quota(quota.specialty, quota.count) for quota in draw.quotas]
@@ -491,7 +521,9 @@ def _run(
     _check_seed(seed)
     ordered = order_quotas(quotas)
     if reserves < 0:
-        raise InvalidDrawRequest(f"reserves cannot be negative ({reserves})", field="reserves")
+        raise InvalidDrawRequest(
+            "reserves cannot be negative ({reserves})", reserves=reserves, field="reserves"
+        )
     order = _RankOrder(snapshot, seed)
     specialties_of = dict(snapshot.entries)
     walks = [_QuotaWalk(quota) for quota in ordered]
@@ -506,7 +538,8 @@ def _run(
         walk_of = next((walk for walk in walks if expert_id in walk.members), None)
         if walk_of is None or expert_id in declined[:position]:
             raise InvalidReplacement(
-                f"expert {expert_id} is not a current member of the drawn committee",
+                "expert {expert} is not a current member of the drawn committee",
+                expert=expert_id,
                 field="declined",
             )
         walk_of.members.remove(expert_id)

@@ -95,15 +95,19 @@ def order_quotas(quotas: Iterable[Quota]) -> tuple[Quota, ...]:
         specialty(quota.specialty)
         if quota.count < 1:
             raise InvalidDrawRequest(
-                f"the quota for {quota.specialty} asks for {quota.count} experts; "
+                "the quota for {specialty} asks for {count} experts; "
                 "ask for at least one or remove the quota",
+                specialty=quota.specialty,
+                count=quota.count,
                 field="quotas",
             )
     for earlier, later in pairwise(ordered):
         if later.specialty.startswith(earlier.specialty):
             raise InvalidDrawRequest(
-                f"quotas for {earlier.specialty} and {later.specialty} overlap: an expert in "
-                f"{later.specialty} would count for both; merge them or use disjoint codes",
+                "quotas for {earlier} and {later} overlap: an expert in "
+                "{later} would count for both; merge them or use disjoint codes",
+                earlier=earlier.specialty,
+                later=later.specialty,
                 field="quotas",
             )
     return ordered
@@ -129,25 +133,27 @@ def validate_draw_request(request: DrawRequest, *, now: datetime) -> DrawRequest
     total = sum(quota.count for quota in quotas)
     if total != request.experts_to_draw:
         raise InvalidDrawRequest(
-            f"the quotas add up to {total} experts but {request.experts_to_draw} are to be "
-            "drawn; make them agree",
+            "the quotas add up to {total} experts but {wanted} are to be drawn; make them agree",
+            total=total,
+            wanted=request.experts_to_draw,
             field="quotas",
         )
     if request.reserves < 0:
         raise InvalidDrawRequest(
-            f"reserves cannot be negative ({request.reserves})", field="reserves"
+            "reserves cannot be negative ({reserves})", reserves=request.reserves, field="reserves"
         )
     if now < request.bid_deadline:
         raise InvalidDrawRequest(
-            f"experts are drawn only after the bid deadline "
-            f"{request.bid_deadline.isoformat()}, when the bidders to avoid are known "
-            "(GPL-R Art. 9)",
+            "experts are drawn only after the bid deadline {deadline}, "
+            "when the bidders to avoid are known (GPL-R Art. 9)",
+            deadline=request.bid_deadline.isoformat(),
             field="bid_deadline",
         )
     if request.evaluation_date < request.bid_deadline.date():
         raise InvalidDrawRequest(
-            f"the evaluation date {request.evaluation_date.isoformat()} is before the bid "
-            f"deadline {request.bid_deadline.date().isoformat()}",
+            "the evaluation date {evaluation_date} is before the bid deadline {deadline}",
+            evaluation_date=request.evaluation_date.isoformat(),
+            deadline=request.bid_deadline.date().isoformat(),
             field="evaluation_date",
         )
     return replace(request, quotas=quotas)

@@ -30,8 +30,8 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 class InvalidIdentityNumber(ValidationError, ValueError):
     """An identity number that breaks GB 11643-1999; the message says which rule."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field=FIELD)
+    def __init__(self, message: str, *, code: str = "", **params: object) -> None:
+        super().__init__(message, field=FIELD, code=code, **params)
 
 
 def identity_check_char(first17: str) -> str:
@@ -61,23 +61,28 @@ def validate_identity_number(text: str) -> str:
     number = unicodedata.normalize("NFKC", text).strip().upper()
     if len(number) != LENGTH:
         raise InvalidIdentityNumber(
-            f"an identity number has {LENGTH} characters, {number!r} has {len(number)}"
+            "an identity number has {length} characters, {number!r} has {count}",
+            length=LENGTH,
+            number=number,
+            count=len(number),
         )
     body, check = number[:-1], number[-1]
     if not body.isascii() or not body.isdigit():
         raise InvalidIdentityNumber(
-            f"the first 17 characters of an identity number are digits: {number!r}"
+            "the first 17 characters of an identity number are digits: {number!r}", number=number
         )
     if check not in CHECK_CHARS:
         raise InvalidIdentityNumber(
-            f"the last character of an identity number is a digit or X, not {check!r}"
+            "the last character of an identity number is a digit or X, not {check!r}", check=check
         )
     _birth_date(body)
     expected = identity_check_char(body)
     if check != expected:
         raise InvalidIdentityNumber(
-            f"the check character of {number} does not match (expected {expected}): "
-            "a digit was probably mistyped"
+            "the check character of {number} does not match (expected {expected}): "
+            "a digit was probably mistyped",
+            number=number,
+            expected=expected,
         )
     return number
 
@@ -120,11 +125,14 @@ def _birth_date(first17: str) -> date:
         born = date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
         raise InvalidIdentityNumber(
-            f"characters 7-14 of an identity number are a birth date YYYYMMDD; {text} is not a date"
+            "characters 7-14 of an identity number are a birth date YYYYMMDD; "
+            "{digits} is not a date",
+            digits=text,
         ) from None
     if born < EARLIEST_BIRTH_DATE:
         raise InvalidIdentityNumber(
-            f"birth date {born.isoformat()} in the identity number is before "
-            f"{EARLIEST_BIRTH_DATE.isoformat()}: check the number"
+            "birth date {born} in the identity number is before {earliest}: check the number",
+            born=born.isoformat(),
+            earliest=EARLIEST_BIRTH_DATE.isoformat(),
         )
     return born

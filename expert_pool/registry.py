@@ -13,10 +13,10 @@ import csv
 import io
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from expert_pool.experts import (
     Certification,
@@ -91,10 +91,23 @@ class ExpertInput:
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A refused import row: its line in the file (header is line 1) and why."""
+    """A refused import row: its line in the file (header is line 1) and why.
+
+    ``error`` is the refusal itself, kept so that a page can show it in its language.
+    """
 
     line: int
     message: str
+    error: ZhaocaiError | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, line: int, error: ZhaocaiError) -> RowError:
+        """The row refused by ``error``; its message is the English one."""
+        return cls(line, str(error), error.with_traceback(None))
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """Why the row was refused, in the language of ``gettext``."""
+        return self.message if self.error is None else self.error.localized(gettext)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,25 +130,55 @@ class ImportRefused(ValidationError):
     def __init__(self, report: ImportReport) -> None:
         lines = "; ".join(f"line {e.line}: {e.message}" for e in report.errors[:20])
         more = len(report.errors) - 20
-        super().__init__(
-            f"{len(report.errors)} of {report.rows} rows are invalid, nothing was imported "
-            f"(choose 'import valid rows' to import the others): {lines}"
-            + (f"; and {more} more" if more > 0 else ""),
-            field="file",
-        )
+        if more > 0:
+            super().__init__(
+                "{invalid} of {rows} rows are invalid, nothing was imported "
+                "(choose 'import valid rows' to import the others): {lines}; and {more} more",
+                field="file",
+                invalid=len(report.errors),
+                rows=report.rows,
+                lines=lines,
+                more=more,
+            )
+        else:
+            super().__init__(
+                "{invalid} of {rows} rows are invalid, nothing was imported "
+                "(choose 'import valid rows' to import the others): {lines}",
+                field="file",
+                invalid=len(report.errors),
+                rows=report.rows,
+                lines=lines,
+            )
         self.report = report
 
 
-def _date(value: str, name: str) -> date | None:
+_DateColumn = Literal["trained_on", "certified_on", "certificate_expires_on"]
+
+
+def _date(value: str, name: _DateColumn) -> date | None:
     text = value.strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(
-            f"{name} must be a date like 2026-03-01, not {text!r}", field=name
-        ) from None
+        raise _not_a_date(name, text) from None
+
+
+def _not_a_date(name: _DateColumn, text: str) -> ValidationError:
+    if name == "trained_on":
+        return ValidationError(
+            "trained_on must be a date like 2026-03-01, not {text!r}", text=text, field=name
+        )
+    if name == "certified_on":
+        return ValidationError(
+            "certified_on must be a date like 2026-03-01, not {text!r}", text=text, field=name
+        )
+    return ValidationError(
+        "certificate_expires_on must be a date like 2026-03-01, not {text!r}",
+        text=text,
+        field=name,
+    )
 
 
 def parse_expert_fields(
@@ -163,7 +206,8 @@ def parse_expert_fields(
         title = ProfessionalTitle(text("title").lower())
     except ValueError:
         raise ValidationError(
-            f"title must be one of {', '.join(t.value for t in ProfessionalTitle)}",
+            "title must be one of {titles}",
+            titles=", ".join(t.value for t in ProfessionalTitle),
             field="title",
         ) from None
     years_text = text("years_of_experience")
@@ -173,15 +217,18 @@ def parse_expert_fields(
         )
     phone, email = text("phone"), text("email")
     if phone and not _PHONE.match(phone):
-        raise ValidationError(f"phone {phone!r} is not a phone number", field="phone")
+        raise ValidationError("phone {phone!r} is not a phone number", phone=phone, field="phone")
     if email and not _EMAIL.match(email):
-        raise ValidationError(f"email {email!r} is not an e-mail address", field="email")
+        raise ValidationError(
+            "email {email!r} is not an e-mail address", email=email, field="email"
+        )
     employer_id: int | None = None
     employer_code = text("employer_credit_code").upper()
     if employer_code:
         if organisations_by_code is None or employer_code not in organisations_by_code:
             raise ValidationError(
-                f"no registered organisation has the credit code {employer_code}",
+                "no registered organisation has the credit code {credit_code}",
+                credit_code=employer_code,
                 field="employer_credit_code",
             )
         employer_id = organisations_by_code[employer_code]
@@ -205,6 +252,18 @@ def parse_expert_fields(
     if bool(data.certified_on) != bool(data.certificate_expires_on):
         raise ValidationError(
             "a certificate needs both its issue date and its expiry date",
+            field="certificate_expires_on",
+        )
+    if (
+        data.certified_on
+        and data.certificate_expires_on
+        and data.certificate_expires_on < data.certified_on
+    ):
+        raise ValidationError(
+            "certificate {number} expires {expires_on}, before it was issued {issued_on}",
+            number=data.certificate_number or "-",
+            expires_on=data.certificate_expires_on.isoformat(),
+            issued_on=data.certified_on.isoformat(),
             field="certificate_expires_on",
         )
     try:
@@ -285,8 +344,8 @@ async def _check_references(data: ExpertInput, *, exclude_id: int | None = None)
         query = query.where(Expert.id != exclude_id)
     if await query:
         raise Conflict(
-            f"an expert with identity number {mask_identity_number(data.identity_number)} "
-            "is already registered",
+            "an expert with identity number {masked} is already registered",
+            masked=mask_identity_number(data.identity_number),
             field="identity_number",
         )
     if data.employer_id is not None and not await Organisation.exists().where(
@@ -381,7 +440,9 @@ async def set_status(
         new = ExpertStatus(status)
     except ValueError:
         raise ValidationError(
-            f"status must be one of {', '.join(s.value for s in ExpertStatus)}", field="status"
+            "status must be one of {statuses}",
+            statuses=", ".join(s.value for s in ExpertStatus),
+            field="status",
         ) from None
     reason = reason.strip()
     if new is not ExpertStatus.ACTIVE and not reason:
@@ -405,7 +466,7 @@ async def get_expert(expert_id: int) -> Expert:
     """The registry row, or NotFound."""
     row = await Expert.objects().where(Expert.id == expert_id).first()
     if row is None:
-        raise NotFound(f"no expert with id {expert_id}")
+        raise NotFound("no expert with id {expert_id}", expert_id=expert_id)
     return row
 
 
@@ -479,7 +540,9 @@ def read_import_file(filename: str, content: bytes) -> list[dict[str, str]]:
         try:
             table = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as exc:
-            raise ValidationError(f"the CSV file cannot be read: {exc}", field="file") from None
+            raise ValidationError(
+                "the CSV file cannot be read: {problem}", problem=str(exc), field="file"
+            ) from None
     elif lower.endswith(".xlsx"):
         table = _xlsx_rows(content)
     else:
@@ -490,23 +553,36 @@ def read_import_file(filename: str, content: bytes) -> list[dict[str, str]]:
     header = [cell.strip().lower() for cell in table[0]]
     missing = sorted(REQUIRED_COLUMNS - set(header))
     unknown = sorted(set(header) - set(IMPORT_COLUMNS) - {""})
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown columns: {', '.join(unknown)}")
+    expected = ", ".join(IMPORT_COLUMNS)
+    if missing and unknown:
         raise ValidationError(
-            "the header row is wrong ("
-            + "; ".join(parts)
-            + "); expected "
-            + ", ".join(IMPORT_COLUMNS),
+            "the header row is wrong (missing columns: {missing}; unknown columns: {unknown}); "
+            "expected {expected}",
+            missing=", ".join(missing),
+            unknown=", ".join(unknown),
+            expected=expected,
+            field="file",
+        )
+    if missing:
+        raise ValidationError(
+            "the header row is wrong (missing columns: {missing}); expected {expected}",
+            missing=", ".join(missing),
+            expected=expected,
+            field="file",
+        )
+    if unknown:
+        raise ValidationError(
+            "the header row is wrong (unknown columns: {unknown}); expected {expected}",
+            unknown=", ".join(unknown),
+            expected=expected,
             field="file",
         )
     if len(header) != len(set(header)):
         raise ValidationError("a column appears twice in the header row", field="file")
     if len(table) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(f"at most {MAX_IMPORT_ROWS} rows per import", field="file")
+        raise ValidationError(
+            "at most {limit} rows per import", limit=MAX_IMPORT_ROWS, field="file"
+        )
     rows = []
     for cells in table[1:]:
         padded = [*cells, *([""] * (len(header) - len(cells)))]
@@ -570,19 +646,23 @@ async def import_experts(
         try:
             data = parse_expert_fields(fields, organisations_by_code=organisations)
         except ZhaocaiError as error:
-            errors.append(RowError(line, str(error)))
+            errors.append(RowError.of(line, error))
             continue
         masked = mask_identity_number(data.identity_number)
         if data.identity_number in seen:
-            errors.append(
-                RowError(
-                    line, f"duplicate expert: {masked} is also on line {seen[data.identity_number]}"
-                )
+            duplicate = ValidationError(
+                "duplicate expert: {masked} is also on line {other_line}",
+                masked=masked,
+                other_line=seen[data.identity_number],
             )
+            errors.append(RowError.of(line, duplicate))
             continue
         seen[data.identity_number] = line
         if data.identity_number in registered:
-            errors.append(RowError(line, f"duplicate expert: {masked} is already registered"))
+            registered_already = ValidationError(
+                "duplicate expert: {masked} is already registered", masked=masked
+            )
+            errors.append(RowError.of(line, registered_already))
             continue
         accepted.append(data)
     report = ImportReport(rows=len(rows), imported=0, errors=tuple(errors))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from piccolo.engine.postgres import PostgresEngine
 
@@ -156,6 +156,25 @@ async def bidders_of_lot(lot_id: int) -> frozenset[int]:
 
 # --- parsing the request -----------------------------------------------------------------
 
+_NumberField = Literal["reserves", "representatives", "respond_hours"]
+
+
+def _not_a_number(name: _NumberField, low: int, high: int) -> ValidationError:
+    if name == "reserves":
+        return ValidationError(
+            "reserves must be a whole number from {low} to {high}", low=low, high=high, field=name
+        )
+    if name == "representatives":
+        return ValidationError(
+            "representatives must be a whole number from {low} to {high}",
+            low=low,
+            high=high,
+            field=name,
+        )
+    return ValidationError(
+        "respond_hours must be a whole number from {low} to {high}", low=low, high=high, field=name
+    )
+
 
 def parse_draw_form(form: Mapping[str, Any]) -> DrawForm:
     """Read the draw request form; every bad field gets a clear message (no 500).
@@ -176,10 +195,10 @@ def parse_draw_form(form: Mapping[str, Any]) -> DrawForm:
         values = many(name)
         return values[0] if values else default
 
-    def number(name: str, default: str, low: int, high: int) -> int:
+    def number(name: _NumberField, default: str, low: int, high: int) -> int:
         text = one(name, default) or default
         if not is_whole_number(text) or not low <= int(text) <= high:
-            raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
+            raise _not_a_number(name, low, high)
         return int(text)
 
     codes, counts = many("quota_specialty"), many("quota_count")
@@ -191,7 +210,9 @@ def parse_draw_form(form: Mapping[str, Any]) -> DrawForm:
             continue
         if not is_whole_number(count) or not 1 <= int(count) <= 25:
             raise ValidationError(
-                f"the quota for {code or '?'} must ask for 1 to 25 experts", field="quotas"
+                "the quota for {specialty} must ask for 1 to 25 experts",
+                specialty=code or "?",
+                field="quotas",
             )
         quotas.append(Quota(code.upper(), int(count)))
     if not quotas:
@@ -359,8 +380,9 @@ async def request_draw(
     now = clock.now()
     if form.evaluation_date < now.astimezone(CHINA).date():
         raise ValidationError(
-            f"the evaluation date {form.evaluation_date.isoformat()} has passed; experts are "
+            "the evaluation date {evaluation_date} has passed; experts are "
             "drawn for an evaluation still to come",
+            evaluation_date=form.evaluation_date.isoformat(),
             field="evaluation_date",
         )
     bidder_ids = await bidders_of_lot(lot_id)
@@ -527,10 +549,23 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+def _already_answered(status: str) -> Conflict:
+    """The refusal to answer a seat that is not waiting for an answer, one per status."""
+    if status == SeatStatus.CONFIRMED:
+        return Conflict("this seat is already confirmed")
+    if status == SeatStatus.DECLINED:
+        return Conflict("this seat is already declined")
+    if status == SeatStatus.TIMED_OUT:
+        return Conflict("this seat is already timed out")
+    if status == SeatStatus.WAITING:
+        return Conflict("this seat is already waiting")
+    return Conflict("this seat is already {status}", status=status.replace("_", " "))
+
+
 async def _seat(seat_id: int) -> ExpertSeat:
     seat = await ExpertSeat.objects().where(ExpertSeat.id == seat_id).first()
     if seat is None:
-        raise NotFound(f"no drawn seat {seat_id}")
+        raise NotFound("no drawn seat {seat}", seat=seat_id)
     return seat
 
 
@@ -541,7 +576,7 @@ async def answer_as_expert(
     seat = await _seat(seat_id)
     owner = await Expert.select(Expert.user).where(Expert.id == seat.expert).first()
     if actor.role is not Role.EXPERT or owner is None or owner["user"] != actor.user_id:
-        raise NotFound(f"no drawn seat {seat_id}")
+        raise NotFound("no drawn seat {seat}", seat=seat_id)
     return await _answer(seat_id, accept=accept, actor=actor, token=None, clock=clock)
 
 
@@ -583,7 +618,7 @@ async def _answer(
         if draw is None or draw.status == DrawStatus.SUPERSEDED:
             raise Conflict("this draw was replaced by a new draw; nothing to answer")
         if seat.status != SeatStatus.NOTIFIED:
-            raise Conflict(f"this seat is already {seat.status.replace('_', ' ')}")
+            raise _already_answered(seat.status)
         if seat.respond_by is not None and now > seat.respond_by:
             raise Conflict("the time to answer has passed; the next expert has been called")
         status = SeatStatus.CONFIRMED if accept else SeatStatus.DECLINED
@@ -919,13 +954,14 @@ async def verify_lot(lot_id: int) -> list[LotVerification]:
     """
     draws = await ExpertDraw.objects().where(ExpertDraw.lot == lot_id).order_by(ExpertDraw.id)
     if not draws:
-        raise NotFound(f"no expert draw for lot {lot_id}")
+        raise NotFound("no expert draw for lot {lot}", lot=lot_id)
     results = []
     for draw in draws:
         if draw.revealed_at is None:
             raise Conflict(
-                f"the seed of lot {lot_id}'s draw is revealed when the lot concludes; "
-                "it cannot be verified before"
+                "the seed of lot {lot}'s draw is revealed when the lot concludes; "
+                "it cannot be verified before",
+                lot=lot_id,
             )
         recorded = await recorded_draw(draw)
         try:
@@ -1132,7 +1168,7 @@ async def rate_expert(
         & (ExpertSeat.draw.lot == lot_id)
     )
     if not sat:
-        raise NotFound(f"expert {expert_id} did not sit on this lot's committee")
+        raise NotFound("expert {expert} did not sit on this lot's committee", expert=expert_id)
     now = clock.now()
     async with transaction(ExpertRating._meta.db):
         if await ExpertRating.exists().where(

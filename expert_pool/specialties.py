@@ -61,10 +61,11 @@ class UnknownSpecialty(ValidationError):
 
     def __init__(self, code: str) -> None:
         super().__init__(
-            f"unknown specialty code {code!r}: use a code from the specialty list "
+            "unknown specialty code {specialty!r}: use a code from the specialty list "
             "(e.g. A01 electrical equipment, B01 information technology services, "
             "C01 building construction)",
             field="specialty",
+            specialty=code,
         )
         self.specialty_code = code
 

@@ -319,6 +319,7 @@ async def test_one_time_links_confirm_once_and_declines_call_the_next_rank(
     reused = await client.post(
         f"/experts/answer/{first['id']}",
         data={"token": token, "decision": "decline", **csrf(client)},
+        headers={"accept-language": "en"},
     )
     assert reused.status_code == 409
     assert "already used" in reused.text
@@ -476,7 +477,7 @@ async def test_the_draw_form_refuses_bad_fields_with_clear_messages(
         response = await client.post(
             f"/lots/{s.lot_id}/draw",
             data={**base, **changes, **csrf(client)},
-            headers={"accept": "text/html"},
+            headers={"accept": "text/html", "accept-language": "en"},
         )
         assert response.status_code == 400, (changes, response.status_code)
         assert words in response.text

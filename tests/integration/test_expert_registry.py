@@ -110,7 +110,9 @@ async def test_a_bad_identity_number_or_specialty_is_refused_and_nothing_is_writ
         (expert_fields(5, certificate_expires_on="2020-01-01"), "expires"),
     ):
         response = await client.post(
-            "/admin/experts/", data={**fields, **csrf(client)}, headers={"accept": "text/html"}
+            "/admin/experts/",
+            data={**fields, **csrf(client)},
+            headers={"accept": "text/html", "accept-language": "en"},
         )
         assert response.status_code == 400, response.text
         assert words in response.text
@@ -158,6 +160,7 @@ async def test_a_csv_import_with_bad_rows_imports_nothing_unless_valid_rows_are_
         "/admin/experts/import",
         files={"file": ("experts.csv", content, "text/csv")},
         data=csrf(client),
+        headers={"accept-language": "en"},
     )
     assert refused.status_code == 400
     assert "line 3" in refused.text.lower() or "<td>3</td>" in refused.text
@@ -176,6 +179,7 @@ async def test_a_csv_import_with_bad_rows_imports_nothing_unless_valid_rows_are_
         "/admin/experts/import",
         files={"file": ("experts.csv", csv_bytes([expert_fields(10)]), "text/csv")},
         data=csrf(client),
+        headers={"accept-language": "en"},
     )
     assert again.status_code == 400
     assert "already registered" in again.text
@@ -221,7 +225,7 @@ async def test_an_xlsx_import_reads_dates_and_numbers_and_refuses_wrong_columns(
         "/admin/experts/import",
         files={"file": ("x.csv", b"name,identity,colour\nA,B,C\n", "text/csv")},
         data=csrf(client),
-        headers={"accept": "text/html"},
+        headers={"accept": "text/html", "accept-language": "en"},
     )
     assert wrong.status_code == 400
     assert "missing columns" in wrong.text
