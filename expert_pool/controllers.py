@@ -86,7 +86,10 @@ class ExpertAdminController(Controller):
         query = request.query_params.get("q", "").strip()[:100]
         code = request.query_params.get("specialty", "").strip().upper()[:20]
         status = request.query_params.get("status", "").strip()
-        rows = await registry.list_experts(query=query, specialty_code=code, status=status)
+        page = parse_int(request.query_params.get("page", "1") or "1", "page", minimum=1)
+        rows, matching = await registry.list_experts(
+            query=query, specialty_code=code, status=status, page=page
+        )
         return render(
             request,
             "expert_pool/admin_list.html",
@@ -98,6 +101,9 @@ class ExpertAdminController(Controller):
                 "statuses": [s.value for s in ExpertStatus],
                 "specialties": SPECIALTIES,
                 "total": await registry.pool_size(),
+                "matching": matching,
+                "page": page,
+                "pages": max(1, -(-matching // registry.EXPERTS_PER_PAGE)),
                 "done": request.query_params.get("done", ""),
             },
         )

@@ -478,10 +478,34 @@ async def expert_of_user(user_id: int) -> Expert:
     return row
 
 
+#: Rows per page of the administrator's registry list.
+EXPERTS_PER_PAGE = 100
+
+
 async def list_experts(
-    *, query: str = "", specialty_code: str = "", status: str = "", limit: int = 200
-) -> list[dict[str, Any]]:
-    """Registry rows for the administrator's list, filtered by name, specialty and status."""
+    *, query: str = "", specialty_code: str = "", status: str = "", page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the registry list, filtered by name, specialty and status, and the count.
+
+    A registry holds thousands of experts: the list pages, and says how many match in all.
+    A specialty matches an expert holding that code or one below it (``A03`` takes
+    ``A0301``): the filter is SQL, so every page is full and the count is exact.
+    """
+    conditions: list[Any] = []
+    if query:
+        conditions.append(Expert.name.ilike(f"%{query.replace('%', '')}%"))
+    if specialty_code:
+        specialty(specialty_code)
+        conditions.append(
+            Expert.specialties.like(f"{specialty_code}%")
+            | Expert.specialties.like(f"%,{specialty_code}%")
+        )
+    if status:
+        try:
+            ExpertStatus(status)
+        except ValueError:
+            raise ValidationError("unknown status", field="status") from None
+        conditions.append(Expert.status == status)
     select = Expert.select(
         Expert.id,
         Expert.name,
@@ -493,25 +517,16 @@ async def list_experts(
         Expert.certificate_expires_on,
         Expert.employer.name.as_alias("employer_name"),
     )
-    if query:
-        select = select.where(Expert.name.ilike(f"%{query.replace('%', '')}%"))
-    if specialty_code:
-        specialty(specialty_code)
-        select = select.where(Expert.specialties.like(f"%{specialty_code}%"))
-    if status:
-        try:
-            ExpertStatus(status)
-        except ValueError:
-            raise ValidationError("unknown status", field="status") from None
-        select = select.where(Expert.status == status)
-    rows = await select.order_by(Expert.id).limit(limit)
-    if specialty_code:
-        rows = [
-            row
-            for row in rows
-            if any(code.startswith(specialty_code) for code in row["specialties"].split(","))
-        ]
-    return list(rows)
+    count = Expert.count()
+    if conditions:
+        select = select.where(*conditions)
+        count = count.where(*conditions)
+    rows = (
+        await select.order_by(Expert.id)
+        .limit(EXPERTS_PER_PAGE)
+        .offset((page - 1) * EXPERTS_PER_PAGE)
+    )
+    return list(rows), int(await count)
 
 
 async def pool_size() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -328,6 +329,42 @@ async def test_the_demo_pool_holds_a_few_hundred_valid_experts_who_can_log_in(
     assert len({code for expert in pool for code in expert.specialties}) >= 20
     await login(client, "expert001")
     assert (await client.get("/expert")).status_code == 200
+
+
+async def test_the_registry_list_pages_through_every_match_of_its_filters(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    """A registry of thousands was cut at its first 200 rows, with no way to the rest."""
+    from expert_pool.demo import load_demo_pool
+
+    employer = await organisation(OrganisationKind.SUPPLIER, "演示供应商")
+    await load_demo_pool(count=230, password=PASSWORD, employers=[employer])
+    await admin_client(client)
+
+    def rows_of(page: str) -> list[str]:
+        return re.findall(r'<a href="/admin/experts/(\d+)">', page)
+
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        page = (await client.get(f"/admin/experts/?page={number}&lang=en")).text
+        seen += rows_of(page)
+        assert f"{number} / 3" in page
+        assert ('rel="next"' in page) == (number < 3)
+        assert ('rel="prev"' in page) == (number > 1)
+    assert len(seen) == 230
+    assert len(set(seen)) == 230  # no expert twice, none skipped
+    assert len(rows_of((await client.get("/admin/experts/?page=4")).text)) == 0
+    assert (await client.get("/admin/experts/?page=0")).status_code == 400
+
+    pool = await load_pool()
+    code = "A03"
+    holders = {
+        str(e.expert_id) for e in pool if any(held.startswith(code) for held in e.specialties)
+    }
+    assert 0 < len(holders) < 100
+    filtered = (await client.get(f"/admin/experts/?specialty={code}&lang=en")).text
+    assert set(rows_of(filtered)) == holders  # the code and the codes below it, nothing else
+    assert f"matching: {len(holders)}" in filtered
 
 
 # --- pure parsing: anything from outside gets a clear refusal, never a crash ----------------
