@@ -49,7 +49,9 @@ async def _attachments(form: dict[str, Any]) -> dict[str, bytes]:
             data = await upload.read()
             if len(data) > MAX_ATTACHMENT_BYTES:
                 raise ValidationError(
-                    f"attachment {upload.filename!r} is over {MAX_ATTACHMENT_BYTES // 2**20} MiB",
+                    "attachment {name!r} is over {most} MiB",
+                    name=upload.filename,
+                    most=MAX_ATTACHMENT_BYTES // 2**20,
                     field="attachments",
                 )
             if data:

@@ -80,7 +80,8 @@ def quote_declaration(
     total = price_quote(items, lines)
     if not 1 <= delivery_days <= MAX_DELIVERY_DAYS:
         raise ValidationError(
-            f"the delivery time is 1 to {MAX_DELIVERY_DAYS} days (交货期)",
+            "the delivery time is 1 to {most} days (交货期)",
+            most=MAX_DELIVERY_DAYS,
             field="delivery_days",
         )
     by_number = {item.number: item for item in items}
@@ -129,11 +130,15 @@ async def submit_quote(
         items, quote_lines(draft), draft.delivery_days, draft.declarations
     )
     if len(draft.attachments) > MAX_ATTACHMENTS:
-        raise ValidationError(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
+        raise ValidationError(
+            "at most {most} attachments", most=MAX_ATTACHMENTS, field="attachments"
+        )
     for name, data in draft.attachments.items():
         if not data or len(data) > MAX_ATTACHMENT_BYTES:
             raise ValidationError(
-                f"attachment {name!r} must be 1 byte to {MAX_ATTACHMENT_BYTES // 2**20} MiB",
+                "attachment {name!r} must be 1 byte to {most} MiB",
+                name=name,
+                most=MAX_ATTACHMENT_BYTES // 2**20,
                 field="attachments",
             )
     documents = [("other", name, data) for name, data in draft.attachments.items()]
@@ -151,7 +156,9 @@ async def my_quote(actor: Actor, inquiry_id: int) -> dict[str, Any] | None:
     """The caller's submitted quote (id, time, receipt), or None; never its price."""
     inquiry = await get_inquiry(inquiry_id)
     if actor.organisation_id is None or not await is_invited(inquiry_id, actor.organisation_id):
-        raise NotFound(f"no price inquiry with id {inquiry_id} (询价项目不存在)")
+        raise NotFound(
+            "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
+        )
     row = (
         await Bid.select(Bid.id, Bid.submitted_at, Bid.sequence, Bid.receipt)
         .where(

@@ -209,7 +209,7 @@ async def opening_key_of(lot_id: int) -> OpeningKey:
     """The lot's opening key row, or NotFound."""
     row = await OpeningKey.objects().where(OpeningKey.lot == lot_id).first()
     if row is None:
-        raise NotFound(f"lot {lot_id} has no opening key (not published?)")
+        raise NotFound("lot {lot_id} has no opening key (not published?)", lot_id=lot_id)
     return row
 
 
@@ -244,8 +244,9 @@ def _refuse_unless_open_for_bids(lot: Any, project: Any, now: datetime) -> None:
         LotStatus.BIDDING_CLOSED,
     }:
         raise DeadlinePassed(
-            f"the bid deadline {project.bid_deadline.isoformat()} has passed; the server "
-            "clock is authoritative (投标截止时间已过)"
+            "the bid deadline {deadline} has passed; the server clock is authoritative "
+            "(投标截止时间已过)",
+            deadline=project.bid_deadline.isoformat(),
         )
     if LotStatus(lot.status) is not LotStatus.PUBLISHED:
         raise Conflict("this lot is not open for bids (当前标段不接受投标)")
@@ -289,23 +290,28 @@ async def start_bid(
     lot, _ = await _open_lot_for_bids(lot_id, clock.now())
     await _check_quote_allowed(actor, lot_id)
     if not files or len(files) > MAX_FILES:
-        raise ValidationError(f"a bid has 1 to {MAX_FILES} files", field="files")
+        raise ValidationError("a bid has 1 to {most} files", most=MAX_FILES, field="files")
     if [f.kind for f in files].count("price") != 1:
         raise ValidationError("a bid needs exactly one sealed price declaration", field="files")
     limit = lot.max_bid_mib * 1024 * 1024
     for spec in files:
         if spec.kind not in FILE_KINDS:
-            raise ValidationError(f"unknown file kind {spec.kind!r}", field="files")
+            raise ValidationError("unknown file kind {kind!r}", kind=spec.kind, field="files")
         minimum = header_size(_context(lot_id, actor.organisation_id, spec.kind)) + 16
         if spec.size < minimum:
             raise ValidationError(
-                f"a sealed {spec.kind} file is at least {minimum} bytes", field="files"
+                "a sealed {kind} file is at least {minimum} bytes",
+                kind=spec.kind,
+                minimum=minimum,
+                field="files",
             )
     total = sum(spec.size for spec in files)
     if total > limit:
         raise ValidationError(
-            f"the bid is {total / 2**20:.1f} MiB; this lot accepts at most "
-            f"{lot.max_bid_mib} MiB (超过本标段投标文件大小限制)",
+            "the bid is {size:.1f} MiB; this lot accepts at most {limit} MiB "
+            "(超过本标段投标文件大小限制)",
+            size=total / 2**20,
+            limit=lot.max_bid_mib,
             field="files",
         )
     await opening_key_of(lot_id)
@@ -420,7 +426,7 @@ async def _check_quote_allowed(actor: Actor, lot_id: int) -> None:
 async def _own_bid(actor: Actor, bid_id: int) -> Bid:
     bid = await Bid.objects().where(Bid.id == bid_id).first()
     if bid is None or actor.organisation_id is None or bid.bidder != actor.organisation_id:
-        raise NotFound(f"no bid with id {bid_id}")
+        raise NotFound("no bid with id {bid_id}", bid_id=bid_id)
     return bid
 
 
@@ -488,17 +494,48 @@ async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_p
         header = read_header(first_part)
     except EnvelopeError as exc:
         raise ValidationError(
-            f"{kind} file is not a sealed bid: {exc} (投标文件未加密，拒收)", field="body"
+            "{kind} file is not a sealed bid: {reason} (投标文件未加密，拒收)",
+            kind=kind,
+            reason=str(exc),
+            field="body",
         ) from exc
     if header.context != _context(lot_id, bidder_id, kind):
         raise ValidationError(
-            f"{kind} file was sealed for lot {header.context.lot_id}, bidder "
-            f"{header.context.bidder_id} ({header.context.kind}), not for this bid",
+            "{kind} file was sealed for lot {lot_id}, bidder {bidder_id} ({sealed_kind}), "
+            "not for this bid",
+            kind=kind,
+            lot_id=header.context.lot_id,
+            bidder_id=header.context.bidder_id,
+            sealed_kind=header.context.kind,
             field="body",
         )
     opening = await opening_key_of(lot_id)
     if header.fingerprint.hex() != opening.fingerprint:
-        raise ValidationError(f"{kind} file was sealed to another opening key", field="body")
+        raise ValidationError(
+            "{kind} file was sealed to another opening key", kind=kind, field="body"
+        )
+
+
+def _bid_no_longer_uploading(status: str) -> Conflict:
+    """A bid no longer taking parts, one sentence per status so that each translates whole."""
+    if status == "submitted":
+        return Conflict("this bid is submitted; start a new bid to change it")
+    if status == "superseded":
+        return Conflict("this bid is superseded; start a new bid to change it")
+    if status == "withdrawn":
+        return Conflict("this bid is withdrawn; start a new bid to change it")
+    return Conflict("this bid is {status}; start a new bid to change it", status=status)
+
+
+def _bid_already(status: str) -> Conflict:
+    """A bid that can no longer be submitted or withdrawn, one sentence per status."""
+    if status == "submitted":
+        return Conflict("this bid is already submitted")
+    if status == "superseded":
+        return Conflict("this bid is already superseded")
+    if status == "withdrawn":
+        return Conflict("this bid is already withdrawn")
+    return Conflict("this bid is already {status}", status=status)
 
 
 async def put_part(
@@ -514,18 +551,22 @@ async def put_part(
     """Receive one part of a sealed file; a part sent again replaces the earlier one."""
     bid = await _own_bid(actor, bid_id)
     if bid.status != "uploading":
-        raise Conflict(f"this bid is {bid.status}; start a new bid to change it")
+        raise _bid_no_longer_uploading(bid.status)
     await _open_lot_for_bids(bid.lot, clock.now())
     row = await BidFile.objects().where((BidFile.id == file_id) & (BidFile.bid == bid_id)).first()
     if row is None:
-        raise NotFound(f"no file {file_id} in bid {bid_id}")
+        raise NotFound("no file {file_id} in bid {bid_id}", file_id=file_id, bid_id=bid_id)
     parts = max(1, math.ceil(row.declared_size / PART_SIZE))
     if not 1 <= number <= parts:
-        raise ValidationError(f"part number must be 1..{parts}", field="number")
+        raise ValidationError("part number must be 1..{parts}", parts=parts, field="number")
     expected = PART_SIZE if number < parts else row.declared_size - PART_SIZE * (parts - 1)
     if len(data) != expected:
         raise ValidationError(
-            f"part {number} must be {expected} bytes, got {len(data)}", field="body"
+            "part {number} must be {expected} bytes, got {size}",
+            number=number,
+            expected=expected,
+            size=len(data),
+            field="body",
         )
     if number == 1:
         await _check_envelope_header(bid.lot, bid.bidder, row.kind, data)
@@ -614,8 +655,10 @@ async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
         known = await anyio.to_thread.run_sync(_read_back_hash, store, row.object_key)
     if info.size != known[1]:
         raise Conflict(
-            f"the stored {row.kind} file is {info.size} bytes, its parts {known[1]}: "
-            "send the bid again"
+            "the stored {kind} file is {size} bytes, its parts {parts_size}: send the bid again",
+            kind=row.kind,
+            size=info.size,
+            parts_size=known[1],
         )
     return known
 
@@ -635,7 +678,7 @@ async def submit_bid(
     """
     bid = await _own_bid(actor, bid_id)
     if bid.status != "uploading":
-        raise Conflict(f"this bid is already {bid.status}")
+        raise _bid_already(bid.status)
     await _open_lot_for_bids(bid.lot, clock.now())
     files = await BidFile.objects().where(BidFile.bid == bid_id).order_by(BidFile.id)
     for row in files:
@@ -643,8 +686,11 @@ async def submit_bid(
         expected = max(1, math.ceil(row.declared_size / PART_SIZE))
         if {p["number"] for p in parts} != set(range(1, expected + 1)):
             raise Conflict(
-                f"file {row.id} ({row.kind}) is incomplete: "
-                f"{len(parts)} of {expected} parts received"
+                "file {file_id} ({kind}) is incomplete: {received} of {expected} parts received",
+                file_id=row.id,
+                kind=row.kind,
+                received=len(parts),
+                expected=expected,
             )
     receipt_files = []
     for row in files:
@@ -708,7 +754,7 @@ async def withdraw_bid(actor: Actor, bid_id: int, *, clock: Clock = SYSTEM_CLOCK
     """Withdraw a bid before the deadline (TBL Art. 29); it stays in the audit trail."""
     bid = await _own_bid(actor, bid_id)
     if bid.status not in {"uploading", "submitted"}:
-        raise Conflict(f"this bid is already {bid.status}")
+        raise _bid_already(bid.status)
     if bid.status == "submitted" and await inquiry_of_lot(bid.lot) is not None:
         raise Conflict(ONE_QUOTE, code="quote_final")
     await _open_lot_for_bids(bid.lot, clock.now())
@@ -836,7 +882,7 @@ async def release_share(
         raise Forbidden("only key custodians release shares")
     lot = await _opening_time_reached(lot_id, clock.now())
     if LotStatus(lot.status) is not LotStatus.BIDDING_CLOSED:
-        raise Conflict(f"this lot is {lot.status}; shares are no longer needed")
+        raise _shares_no_longer_needed(lot.status)
     opening = await opening_key_of(lot_id)
     record = (
         await KeyShareRecord.objects()
@@ -873,6 +919,21 @@ async def release_share(
         (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.released_share != "")
     )
     return {"released": released, "threshold": opening.threshold}
+
+
+def _shares_no_longer_needed(status: str) -> Conflict:
+    """A share released after the opening, one sentence per lot status."""
+    if status == LotStatus.OPENED:
+        return Conflict("this lot is opened; shares are no longer needed")
+    if status == LotStatus.EVALUATING:
+        return Conflict("this lot is evaluating; shares are no longer needed")
+    if status == LotStatus.AWARDED:
+        return Conflict("this lot is awarded; shares are no longer needed")
+    if status == LotStatus.FAILED:
+        return Conflict("this lot is failed; shares are no longer needed")
+    if status == LotStatus.CANCELLED:
+        return Conflict("this lot is cancelled; shares are no longer needed")
+    return Conflict("this lot is {status}; shares are no longer needed", status=status)
 
 
 async def _rebuild_key(opening: OpeningKey, master: bytes) -> Any:
@@ -1327,7 +1388,7 @@ async def open_bid_document(
     """
     row = await BidFile.objects().where(BidFile.id == file_id).first()
     if row is None:
-        raise NotFound(f"no bid file with id {file_id}")
+        raise NotFound("no bid file with id {file_id}", file_id=file_id)
     bid = await Bid.objects().where(Bid.id == row.bid).first()
     assert bid is not None  # noqa: S101 - a file belongs to a bid
     lot = await get_lot(bid.lot)
