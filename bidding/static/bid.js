@@ -38,6 +38,12 @@ async function api(method, path, body, raw) {
   }
 }
 
+/** "1250000.5" → 125000050n: exact integer fen, as the server counts money. */
+function yuanToFen(text) {
+  const [whole, part = ""] = text.split(".");
+  return BigInt(whole) * 100n + BigInt((part + "00").slice(0, 2));
+}
+
 function setBar(id, done, total) {
   const pct = total ? Math.floor((100 * done) / total) : 100;
   document.querySelector(`#${id} > span`).style.width = `${pct}%`;
@@ -51,6 +57,12 @@ form?.addEventListener("submit", async (event) => {
   try {
     const price = form.price.value.trim();
     if (!/^\d+(\.\d{1,2})?$/.test(price)) throw new Error(form.dataset.msgPrice);
+    // A price above the budget or ceiling makes the bid invalid (RULES §3: MOF87 Art. 63,
+    // TBL-R Art. 51): say so before it is sealed, since nobody can look at it afterwards.
+    const limit = form.dataset.limitFen ? BigInt(form.dataset.limitFen) : null;
+    if (limit !== null && yuanToFen(price) > limit && !window.confirm(form.dataset.msgOverLimit)) {
+      return;
+    }
     const files = { price: new Blob([JSON.stringify({ total: price, items: [] })]) };
     for (const input of form.querySelectorAll("input[type=file]")) {
       if (input.files.length) files[input.name] = input.files[0];
