@@ -27,6 +27,7 @@ from procurement.web import (
     PUBLIC,
     Link,
     Panel,
+    add_lot_facts,
     add_lot_links,
     add_workspace_panel,
     form_text,
@@ -332,11 +333,27 @@ _DRAW_STATES = {
 }
 
 
+async def lot_facts(rows: list[dict[str, Any]], actor: Actor | None) -> None:
+    """``pool_exhausted``: the lot's standing draw ran out of experts (one query per page).
+
+    Only for those who see the draw; the organiser must stop and draw again with a reason,
+    so the lot lists say so instead of leaving it to be found on the draw page.
+    """
+    if actor is None or actor.role not in {Role.SUPERVISOR, Role.PURCHASER}:
+        return
+    exhausted = await services.lots_with_exhausted_pool(
+        [int(row["id"]) for row in rows if row.get("id") is not None]
+    )
+    for row in rows:
+        row["pool_exhausted"] = int(row.get("id") or 0) in exhausted
+
+
 def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
     """The "Expert draw" link on lots past their deadline, for those who see the draw.
 
     Supervisors, and purchasers of the lot's unit or agency (``purchaser_id`` and
-    ``agency_id`` of the row, see ``procurement.web.with_lot_facts``).
+    ``agency_id`` of the row, see ``procurement.web.with_lot_facts``). When the pool ran
+    out for the lot (``pool_exhausted``, from :func:`lot_facts`) the link says so.
     """
     if lot.get("status") not in _DRAW_STATES or "id" not in lot:
         return []
@@ -344,9 +361,11 @@ def lot_links(lot: Mapping[str, Any], actor: Actor | None) -> list[Link]:
         actor, purchaser_id=lot.get("purchaser_id"), agency_id=lot.get("agency_id")
     ):
         return []
-    return [Link("Expert draw", f"/lots/{lot['id']}/draw")]
+    label = "Expert draw: pool exhausted" if lot.get("pool_exhausted") else "Expert draw"
+    return [Link(label, f"/lots/{lot['id']}/draw")]
 
 
+add_lot_facts(lot_facts)
 add_lot_links(lot_links)
 add_workspace_panel(Role.ADMIN.value, Panel("expert_pool/_admin_panel.html"))
 ROUTE_HANDLERS = [

@@ -935,6 +935,23 @@ async def current_draw(lot_id: int) -> ExpertDraw | None:
     )
 
 
+async def lots_with_exhausted_pool(lot_ids: list[int]) -> set[int]:
+    """Which of these lots' standing draws ran out of experts (RULES §4), in one query.
+
+    A lot's standing draw is its latest one not superseded; a new draw after an exhausted
+    one (with its reason) stands in its place.
+    """
+    if not lot_ids:
+        return set()
+    rows = (
+        await ExpertDraw.select(ExpertDraw.lot, ExpertDraw.status)
+        .where(ExpertDraw.lot.is_in(lot_ids) & (ExpertDraw.status != DrawStatus.SUPERSEDED))
+        .order_by(ExpertDraw.id)
+    )
+    standing = {int(row["lot"]): row["status"] for row in rows}  # the latest per lot wins
+    return {lot_id for lot_id, status in standing.items() if status == DrawStatus.EXHAUSTED}
+
+
 @dataclass(frozen=True, slots=True)
 class LotVerification:
     """``zhaocai draw verify``'s answer for one draw of a lot."""

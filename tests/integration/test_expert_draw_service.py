@@ -379,7 +379,7 @@ async def test_an_expired_link_is_refused(app: Litestar) -> None:
 
 
 async def test_when_the_pool_runs_out_the_lot_is_flagged_and_people_are_told(
-    app: Litestar,
+    app: Litestar, client: AsyncTestClient[Litestar]
 ) -> None:
     s = await scene(5)
     draw_id = await services.request_draw(s.purchaser, s.lot_id, form(5, 0))
@@ -397,6 +397,13 @@ async def test_when_the_pool_runs_out_the_lot_is_flagged_and_people_are_told(
     assert {s.purchaser.user_id, s.supervisor.user_id} <= told
     await services.sweep_confirmations()  # nothing to do, nothing raised
     assert await services.confirmed_committee(s.lot_id) == []
+
+    # the lot lists say so, not only the draw page
+    assert await services.lots_with_exhausted_pool([s.lot_id, s.lot_id + 1]) == {s.lot_id}
+    await login(client, s.supervisor.username)
+    supervision = (await client.get("/supervisor", headers={"accept-language": "en"})).text
+    assert f'<a href="/lots/{s.lot_id}/draw">Expert draw: pool exhausted</a>' in supervision
+    assert (await client.get("/supervisor?lang=zh")).text.count("专家抽取：可抽取专家不足") == 1
 
 
 async def test_a_silent_expert_times_out_and_the_worker_calls_the_next_rank(
