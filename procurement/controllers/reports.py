@@ -120,7 +120,11 @@ def _chart_config(title: str, height: int = 360) -> dict[str, Any]:
 def rate_axis(rates: list[float | None]) -> tuple[int, int]:
     """The savings-rate axis (%): 0-20, widened by steps of 5 to hold every rate."""
     known = [rate for rate in rates if rate is not None]
-    return 5 * math.floor(min([0.0, *known]) / 5), 5 * math.ceil(max([20.0, *known]) / 5)
+    lowest, highest = min([0.0, *known]), max([20.0, *known])
+    low, high = 5 * math.floor(lowest / 5), 5 * math.ceil(highest / 5)
+    # a rate a hair below a multiple of 5 can round onto it in the division (-5e-324 / 5 is
+    # -0.0): step once more so the axis really holds it
+    return (low - 5 if low > lowest else low), (high + 5 if high < highest else high)
 
 
 def trend_chart(trend: list[tuple[Any, Report]], t: Any) -> str:
@@ -487,7 +491,9 @@ class OcdsController(Controller):
         )
         unknown = sorted(set(params) - {"from", "to", "month"})
         if unknown:
-            raise ValidationError(f"unknown parameter {', '.join(unknown)}", field=unknown[0])
+            raise ValidationError(
+                "unknown parameter {names}", field=unknown[0], names=", ".join(unknown)
+            )
         start, end = filters.period.utc_bounds
         base = str(request.base_url).rstrip("/")
         uri = f"{base}/api/ocds/releases?{request.url.query}"

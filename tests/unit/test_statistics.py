@@ -204,3 +204,4 @@ def test_the_savings_rate_axis_holds_every_rate(rates: list[float | None]) -> No
     if all(rate is None or 0 <= rate <= 20 for rate in rates):
         assert (low, high) == (0, 20)  # the usual axis when every month fits it
     assert rate_axis([7.05, 90.7, None]) == (0, 95)
+    assert rate_axis([-5e-324]) == (-5, 20)  # the division rounds it to -0.0
