@@ -17,6 +17,7 @@ from litestar.response import Redirect, Stream, Template
 
 from bidding.runtime import current
 from evaluation import services
+from evaluation.exceptions import SchemeError
 from evaluation.scheme_io import criteria_lines, pass_fail_lines, scheme_lines
 from procurement.exceptions import Forbidden, NotFound, ValidationError, ZhaocaiError
 from procurement.lifecycle import LotStatus
@@ -26,15 +27,19 @@ from procurement.roles import Actor, Role
 from procurement.web import (
     PUBLIC,
     Link,
+    Panel,
     add_lot_facts,
     add_lot_links,
+    add_workspace_panel,
     error_text,
     form_text,
+    language_of,
     parse_int,
     render,
     require_actor,
     roles,
     status_for,
+    translator_of,
 )
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -58,13 +63,11 @@ def _bool(value: object, field: str) -> bool:
         return True
     if text in {"false", "0", "fail", "no"}:
         return False
-    raise ValidationError(f"{field} must be pass or fail", field=field)
+    raise ValidationError("{name} must be pass or fail", field=field, name=field)
 
 
 def _int(value: object, field: str) -> int:
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be a whole number", field=field)
-    return parse_int(str(value), field, minimum=1)
+    return parse_int(str(value), field, minimum=1)  # str(True) is no whole number either
 
 
 async def _may_oversee(actor: Actor, lot_id: int) -> None:
@@ -260,8 +263,9 @@ def _amount(value: object) -> Decimal | None:
         return None
     try:
         return parse_yuan(str(value))
-    except MoneyError as exc:
-        raise ValidationError(str(exc), field="contract_amount") from None
+    except MoneyError as exc:  # the amount's own template and values, translated as such
+        values: dict[str, Any] = exc.params
+        raise ValidationError(exc.template, field="contract_amount", **values) from None
 
 
 class SchemePagesController(Controller):
@@ -300,7 +304,11 @@ class SchemePagesController(Controller):
         try:
             await services.set_scheme(require_actor(request), lot_id, body)
         except ZhaocaiError as exc:
-            problems = getattr(exc, "problems", (error_text(request, exc),))
+            problems = (
+                exc.localized_problems(translator_of(request).gettext(language_of(request)))
+                if isinstance(exc, SchemeError)
+                else (error_text(request, exc),)
+            )
             form = {**body, **{k: form_text(data, k) for k in ("qualification", "compliance")}}
             form["criteria"] = form_text(data, "criteria")
             return render(
@@ -637,5 +645,6 @@ def lot_links(lot: Any, actor: Actor | None) -> list[Link]:
 
 add_lot_facts(lot_facts)
 add_lot_links(lot_links)
+add_workspace_panel(Role.EXPERT.value, Panel("evaluation/_my_evaluations_panel.html"))
 
 ROUTE_HANDLERS = [EvaluationApiController, SchemePagesController, WorkspacePagesController]

@@ -59,9 +59,11 @@ def accept_quote(existing_quotes: Sequence[Quote], new_quote: Quote) -> tuple[Qu
     for quote in existing_quotes:
         if quote.supplier == new_quote.supplier:
             raise DuplicateQuote(
-                f"supplier {new_quote.supplier} has already quoted {quote.price}; a price "
-                "inquiry takes one price, once, and it cannot be changed (GPL Art. 40)",
+                "supplier {supplier} has already quoted {price}; a price inquiry takes one "
+                "price, once, and it cannot be changed (GPL Art. 40)",
                 field="price",
+                supplier=new_quote.supplier,
+                price=quote.price,
             )
     if new_quote.price <= 0:
         raise ValidationError("a quoted price must be positive", field="price")
@@ -191,9 +193,11 @@ def _check(quotes: Sequence[Quote], deduction_rate: Decimal) -> None:
     allowed = DEFAULT_DEDUCTION_RANGES[ProjectCategory.GOODS].small_or_micro
     if deduction_rate != 0 and deduction_rate not in allowed:
         raise ValidationError(
-            f"the small/micro deduction {percent(deduction_rate)} % is outside {allowed} "
+            "the small/micro deduction {rate} % is outside {allowed} "
             "(SME46 Art. 9; 财库〔2022〕19号)",
             field="deduction_rate",
+            rate=percent(deduction_rate),
+            allowed=str(allowed),
         )
 
 
@@ -230,8 +234,9 @@ def _rank(
             ]
         elif position == 1 and must_decide:
             raise TieUnresolved(
-                f"{', '.join(q.supplier for q in members)} quote the same lowest price; the "
-                "notice's tie rule or a random draw must decide"
+                "{suppliers} quote the same lowest price; the notice's tie rule or a random "
+                "draw must decide",
+                suppliers=", ".join(q.supplier for q in members),
             )
         else:
             ranked += [RankedQuote(q, eval_price, position, tied=True) for q in members]

@@ -58,9 +58,11 @@ async def check_deduction_on_publication(*, lot_id: int, **_: Any) -> None:
     allowed = DEFAULT_DEDUCTION_RANGES[ProjectCategory.GOODS].small_or_micro
     if rate != 0 and rate not in allowed:
         raise ValidationError(
-            f"the small/micro price deduction {percent(rate)} % is outside {allowed} "
+            "the small/micro price deduction {rate} % is outside {allowed} "
             "(SME46 Art. 9; 财库〔2022〕19号; 小微企业价格扣除比例须为0或在法定范围内)",
             field="sme_deduction_percent",
+            rate=percent(rate),
+            allowed=str(allowed),
         )
 
 
@@ -97,16 +99,21 @@ async def conclude_inquiry(
     status = LotStatus(lot.status)
     if status in {LotStatus.DRAFT, LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED}:
         raise Conflict("the quotes are not open yet (报价尚未开启)", code="not_opened")
+    if status is LotStatus.AWARDED:
+        raise Conflict("this inquiry is already concluded (awarded)")
+    if status is LotStatus.FAILED:
+        raise Conflict("this inquiry is already concluded (failed)")
     if status not in {LotStatus.OPENED, LotStatus.EVALUATING}:
-        raise Conflict(f"this inquiry is already concluded ({status.value})")
+        raise Conflict("this inquiry is already concluded (cancelled)")
     opened = [q for q in await opened_quotes(inquiry_id) if q["outcome"] == "opened"]
     verdicts = await verdicts_of(inquiry_id)
     missing = [str(q["bidder_name"]) for q in opened if int(q["bidder"]) not in verdicts]
     if missing:
         raise ValidationError(
-            f"mark every quote compliant or not first; missing: {', '.join(missing)} "
+            "mark every quote compliant or not first; missing: {missing} "
             "(须对每份报价作出是否符合要求的判定)",
             field="verdicts",
+            missing=", ".join(missing),
         )
     sizes = {
         int(row["id"]): str(row["enterprise_size"])

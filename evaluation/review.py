@@ -78,9 +78,9 @@ def deviation_flags(
     expert, reason), so it does not depend on the members' order.
     """
     if not _ZERO < share <= 1:
-        raise ValidationError(f"the deviation share must be in (0, 1], not {share}")
+        raise ValidationError("the deviation share must be in (0, 1], not {share}", share=share)
     if z_limit <= 0:
-        raise ValidationError(f"the z limit must be positive, not {z_limit}")
+        raise ValidationError("the z limit must be positive, not {limit}", limit=z_limit)
     flags: list[DeviationFlag] = []
     for bidder, sheets in expert_scores.items():
         for criterion in scheme.expert_criteria:
@@ -222,7 +222,8 @@ class LowPriceRates:
         ]
         if bad:
             raise ValidationError(
-                f"abnormally-low-price rates must be above 0 and at most 65 %: {', '.join(bad)}"
+                "abnormally-low-price rates must be above 0 and at most 65 %: {rates}",
+                rates=", ".join(bad),
             )
 
 
@@ -333,27 +334,64 @@ def _check_correction(
     criteria: Mapping[str, ScoredCriterion],
     scores: Mapping[str, Mapping[str, Mapping[str, Decimal]]],
 ) -> None:
-    where = f"expert {correction.expert}, bidder {correction.bidder}, {correction.criterion}"
+    expert, bidder, cid = correction.expert, correction.bidder, correction.criterion
     if not isinstance(correction.reason, CorrectionReason):
-        allowed = ", ".join(r.value for r in CorrectionReason)
         raise CorrectionRefused(
-            f"{where}: a score may be corrected only for {allowed} (MOF87 Art. 64)"
+            "expert {expert}, bidder {bidder}, {criterion}: a score may be corrected only for "
+            "{allowed} (MOF87 Art. 64)",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+            allowed=", ".join(r.value for r in CorrectionReason),
         )
-    criterion = criteria.get(correction.criterion)
+    criterion = criteria.get(cid)
     if criterion is None:
-        raise CorrectionRefused(f"{where}: not an expert-scored criterion of the scheme")
+        raise CorrectionRefused(
+            "expert {expert}, bidder {bidder}, {criterion}: not an expert-scored criterion of "
+            "the scheme",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+        )
     try:
-        old = scores[correction.bidder][correction.expert][correction.criterion]
+        old = scores[bidder][expert][cid]
     except KeyError:
-        raise CorrectionRefused(f"{where}: there is no such score to correct") from None
+        raise CorrectionRefused(
+            "expert {expert}, bidder {bidder}, {criterion}: there is no such score to correct",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+        ) from None
     if not correction.note.strip():
-        raise CorrectionRefused(f"{where}: the committee must record why the score changes")
+        raise CorrectionRefused(
+            "expert {expert}, bidder {bidder}, {criterion}: the committee must record why the "
+            "score changes",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+        )
     if not _ZERO <= correction.new_score <= criterion.max_points:
         raise CorrectionRefused(
-            f"{where}: the corrected score must lie in 0–{criterion.max_points}"
+            "expert {expert}, bidder {bidder}, {criterion}: the corrected score must lie in "
+            "0–{maximum}",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+            maximum=criterion.max_points,
         )
     in_range = _ZERO <= old <= criterion.max_points
     if correction.reason is CorrectionReason.OUT_OF_RANGE and in_range:
-        raise CorrectionRefused(f"{where}: score {old} is within the range")
+        raise CorrectionRefused(
+            "expert {expert}, bidder {bidder}, {criterion}: score {score} is within the range",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+            score=old,
+        )
     if correction.reason is CorrectionReason.OBJECTIVE_INCONSISTENT and not criterion.objective:
-        raise CorrectionRefused(f"{where}: {criterion.id} is not an objective factor")
+        raise CorrectionRefused(
+            "expert {expert}, bidder {bidder}, {criterion}: {criterion} is not an objective factor",
+            expert=expert,
+            bidder=bidder,
+            criterion=cid,
+        )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from evaluation.exceptions import SchemeError
+from evaluation.exceptions import SchemeError, SchemeProblem
 from procurement.lifecycle import ProjectCategory
 
 HUNDRED = Decimal(100)
@@ -240,89 +240,230 @@ def percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}"
 
 
-def _problems(scheme: ScoringScheme) -> list[str]:
-    problems: list[str] = []
+def _problems(scheme: ScoringScheme) -> list[SchemeProblem]:
+    problems: list[SchemeProblem] = []
     if scheme.method.is_works and scheme.category is not ProjectCategory.WORKS:
-        problems.append(
-            f"method {scheme.method} is a works-tendering method (TBL Art. 41); "
-            f"category {scheme.category} must use comprehensive scoring or lowest evaluated price"
-        )
+        problems.append(_works_method_problem(scheme.method, scheme.category))
     problems += _id_problems(scheme)
     problems += _criteria_problems(scheme)
     problems += _deduction_problems(scheme)
     if scheme.third_tie_break is ThirdTieBreak.TECHNICAL and not any(
         c.group is CriterionGroup.TECHNICAL for c in scheme.criteria
     ):
-        problems.append("the technical-score tie-break needs at least one technical criterion")
+        problems.append(
+            SchemeProblem("the technical-score tie-break needs at least one technical criterion")
+        )
     return problems
 
 
-def _id_problems(scheme: ScoringScheme) -> list[str]:
-    problems: list[str] = []
+def _works_method_problem(method: EvaluationMethod, category: ProjectCategory) -> SchemeProblem:
+    """A works-tendering method chosen for goods or services: one sentence per case."""
+    works_evaluation = method is EvaluationMethod.COMPREHENSIVE_EVALUATION
+    if category is ProjectCategory.GOODS:
+        if works_evaluation:
+            return SchemeProblem(
+                "method comprehensive_evaluation is a works-tendering method (TBL Art. 41); "
+                "category goods must use comprehensive scoring or lowest evaluated price"
+            )
+        return SchemeProblem(
+            "method lowest_evaluated_bid_price is a works-tendering method (TBL Art. 41); "
+            "category goods must use comprehensive scoring or lowest evaluated price"
+        )
+    if works_evaluation:
+        return SchemeProblem(
+            "method comprehensive_evaluation is a works-tendering method (TBL Art. 41); "
+            "category services must use comprehensive scoring or lowest evaluated price"
+        )
+    return SchemeProblem(
+        "method lowest_evaluated_bid_price is a works-tendering method (TBL Art. 41); "
+        "category services must use comprehensive scoring or lowest evaluated price"
+    )
+
+
+def _id_problems(scheme: ScoringScheme) -> list[SchemeProblem]:
+    problems: list[SchemeProblem] = []
     ids = [c.id for c in (*scheme.qualification, *scheme.compliance)]
     ids += [c.id for c in scheme.criteria]
     if any(not i.strip() for i in ids):
-        problems.append("every criterion needs a non-empty id")
+        problems.append(SchemeProblem("every criterion needs a non-empty id"))
     duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
-        problems.append(f"criterion ids must be unique; repeated: {', '.join(duplicates)}")
+        problems.append(
+            SchemeProblem(
+                "criterion ids must be unique; repeated: {ids}", ids=", ".join(duplicates)
+            )
+        )
     return problems
 
 
-def _criteria_problems(scheme: ScoringScheme) -> list[str]:
-    problems: list[str] = []
+def _criteria_problems(scheme: ScoringScheme) -> list[SchemeProblem]:
+    problems: list[SchemeProblem] = []
     for c in scheme.criteria:
         if c.max_points <= 0:
-            problems.append(f"criterion {c.id}: maximum points must be above 0, not {c.max_points}")
+            problems.append(
+                SchemeProblem(
+                    "criterion {criterion}: maximum points must be above 0, not {points}",
+                    criterion=c.id,
+                    points=c.max_points,
+                )
+            )
         elif c.max_points != c.max_points.quantize(Decimal("0.01")):
-            problems.append(f"criterion {c.id}: maximum points have at most 2 decimals")
+            problems.append(
+                SchemeProblem(
+                    "criterion {criterion}: maximum points have at most 2 decimals",
+                    criterion=c.id,
+                )
+            )
     prices = [c for c in scheme.criteria if c.group is CriterionGroup.PRICE]
     others = [c for c in scheme.criteria if c.group is not CriterionGroup.PRICE]
     if not scheme.method.is_scored:
         if others:
-            problems.append(
-                f"method {scheme.method} ranks by price only (MOF87 Art. 56); "
-                f"remove the scored criteria {', '.join(c.id for c in others)}"
-            )
+            problems.append(_price_only_problem(scheme.method, [c.id for c in others]))
         if len(prices) > 1:
-            problems.append("a price-only scheme has at most one price criterion")
+            problems.append(SchemeProblem("a price-only scheme has at most one price criterion"))
         return problems
     if len(prices) != 1:
-        problems.append(f"exactly one price criterion is required, found {len(prices)}")
+        problems.append(
+            SchemeProblem(
+                "exactly one price criterion is required, found {count}", count=len(prices)
+            )
+        )
     total = sum((c.max_points for c in scheme.criteria), _ZERO)
     if total != HUNDRED:
-        problems.append(f"criterion points must add up to 100, they add up to {total}")
+        problems.append(
+            SchemeProblem(
+                "criterion points must add up to 100, they add up to {total}", total=total
+            )
+        )
     if len(prices) == 1:
         weight = prices[0].max_points
         bounds = scheme.price_weight_bounds or DEFAULT_PRICE_WEIGHT_BOUNDS[scheme.category]
         if scheme.method.is_works:
             bounds = scheme.price_weight_bounds or PriceWeightBounds(_ZERO)
         if weight < bounds.minimum:
-            problems.append(
-                f"price weight {weight} is below the minimum of {bounds.minimum} for "
-                f"{scheme.category} (MOF87 Art. 55)"
-            )
+            problems.append(_below_minimum_problem(scheme.category, weight, bounds.minimum))
         if weight > bounds.maximum:
-            problems.append(f"price weight {weight} is above the cap of {bounds.maximum}")
+            problems.append(
+                SchemeProblem(
+                    "price weight {weight} is above the cap of {maximum}",
+                    weight=weight,
+                    maximum=bounds.maximum,
+                )
+            )
     return problems
 
 
-def _deduction_problems(scheme: ScoringScheme) -> list[str]:
-    problems: list[str] = []
+def _price_only_problem(method: EvaluationMethod, scored: list[str]) -> SchemeProblem:
+    """Scored criteria in a price-only scheme: one sentence per method."""
+    ids = ", ".join(scored)
+    if method is EvaluationMethod.LOWEST_EVALUATED_BID_PRICE:
+        return SchemeProblem(
+            "method lowest_evaluated_bid_price ranks by price only (MOF87 Art. 56); "
+            "remove the scored criteria {ids}",
+            ids=ids,
+        )
+    return SchemeProblem(
+        "method lowest_evaluated_price ranks by price only (MOF87 Art. 56); "
+        "remove the scored criteria {ids}",
+        ids=ids,
+    )
+
+
+def _below_minimum_problem(
+    category: ProjectCategory, weight: Decimal, minimum: Decimal
+) -> SchemeProblem:
+    """A price weight below the category's minimum: one sentence per category."""
+    if category is ProjectCategory.GOODS:
+        return SchemeProblem(
+            "price weight {weight} is below the minimum of {minimum} for goods (MOF87 Art. 55)",
+            weight=weight,
+            minimum=minimum,
+        )
+    if category is ProjectCategory.SERVICES:
+        return SchemeProblem(
+            "price weight {weight} is below the minimum of {minimum} for services (MOF87 Art. 55)",
+            weight=weight,
+            minimum=minimum,
+        )
+    return SchemeProblem(
+        "price weight {weight} is below the minimum of {minimum} for works (MOF87 Art. 55)",
+        weight=weight,
+        minimum=minimum,
+    )
+
+
+def _deduction_problems(scheme: ScoringScheme) -> list[SchemeProblem]:
+    problems: list[SchemeProblem] = []
     ranges = scheme.deduction_ranges or DEFAULT_DEDUCTION_RANGES[scheme.category]
-    for label, rate, allowed in (
-        ("small/micro", scheme.small_or_micro_deduction, ranges.small_or_micro),
-        ("consortium", scheme.consortium_deduction, ranges.consortium),
+    for consortium, rate, allowed in (
+        (False, scheme.small_or_micro_deduction, ranges.small_or_micro),
+        (True, scheme.consortium_deduction, ranges.consortium),
     ):
         if rate == 0:
             continue
         if scheme.sme_reserved:
-            problems.append(
-                f"a lot reserved for SMEs takes no {label} price deduction (SME46 Art. 8)"
-            )
+            problems.append(_reserved_problem(consortium=consortium))
         elif rate not in allowed:
             problems.append(
-                f"{label} price deduction {percent(rate)} % is outside {allowed} for "
-                f"{scheme.category} (SME46 Art. 9; 财库〔2022〕19号); use 0 for none"
+                _outside_problem(
+                    scheme.category, percent(rate), str(allowed), consortium=consortium
+                )
             )
     return problems
+
+
+def _reserved_problem(*, consortium: bool) -> SchemeProblem:
+    if consortium:
+        return SchemeProblem(
+            "a lot reserved for SMEs takes no consortium price deduction (SME46 Art. 8)"
+        )
+    return SchemeProblem(
+        "a lot reserved for SMEs takes no small/micro price deduction (SME46 Art. 8)"
+    )
+
+
+def _outside_problem(
+    category: ProjectCategory, rate: str, allowed: str, *, consortium: bool
+) -> SchemeProblem:
+    """A deduction rate outside the legal range: one sentence per deduction and category."""
+    if consortium:
+        if category is ProjectCategory.GOODS:
+            return SchemeProblem(
+                "consortium price deduction {rate} % is outside {allowed} for goods "
+                "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+                rate=rate,
+                allowed=allowed,
+            )
+        if category is ProjectCategory.SERVICES:
+            return SchemeProblem(
+                "consortium price deduction {rate} % is outside {allowed} for services "
+                "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+                rate=rate,
+                allowed=allowed,
+            )
+        return SchemeProblem(
+            "consortium price deduction {rate} % is outside {allowed} for works "
+            "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+            rate=rate,
+            allowed=allowed,
+        )
+    if category is ProjectCategory.GOODS:
+        return SchemeProblem(
+            "small/micro price deduction {rate} % is outside {allowed} for goods "
+            "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+            rate=rate,
+            allowed=allowed,
+        )
+    if category is ProjectCategory.SERVICES:
+        return SchemeProblem(
+            "small/micro price deduction {rate} % is outside {allowed} for services "
+            "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+            rate=rate,
+            allowed=allowed,
+        )
+    return SchemeProblem(
+        "small/micro price deduction {rate} % is outside {allowed} for works "
+        "(SME46 Art. 9; 财库〔2022〕19号); use 0 for none",
+        rate=rate,
+        allowed=allowed,
+    )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from evaluation.exceptions import SchemeError
+from evaluation.exceptions import SchemeError, SchemeProblem
 from evaluation.scheme import (
     CriterionGroup,
     EvaluationMethod,
@@ -27,70 +27,92 @@ _ZERO = Decimal(0)
 E = TypeVar("E", EvaluationMethod, CriterionGroup, ThirdTieBreak)
 
 
-def _decimal(value: object, what: str, problems: list[str]) -> Decimal:
+def _number(value: object) -> Decimal | None:
+    """A finite number from a string, an int or a Decimal; None for anything else."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        problems.append(f"{what} must be a number, not {value!r}")
-        return _ZERO
+        return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        problems.append(f"{what} must be a number, not {value!r}")
-        return _ZERO
-    if not number.is_finite():
-        problems.append(f"{what} must be a number, not {value!r}")
-        return _ZERO
-    return number
+        return None
+    return number if number.is_finite() else None
 
 
-def _rate(value: object, what: str, problems: list[str]) -> Decimal:
-    """A deduction rate given in per cent ("10") and kept as a fraction (0.10)."""
-    return _decimal(value if value not in (None, "") else "0", what, problems) / 100
+def _rate(value: object) -> Decimal | None:
+    """A deduction rate given in per cent ("10") and kept as a fraction (0.10); blank is 0."""
+    number = _number(value if value not in (None, "") else "0")
+    return None if number is None else number / 100
 
 
-def _choice(kind: type[E], value: object, what: str, problems: list[str], default: E) -> E:
+def _choice(kind: type[E], value: object) -> E | None:
     try:
         return kind(str(value))
     except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        problems.append(f"{what} {value!r} is not one of: {allowed}")
-        return default
+        return None
 
 
-def _pass_fail(items: object, what: str, problems: list[str]) -> tuple[PassFailCriterion, ...]:
+def _allowed(kind: type[E]) -> str:
+    return ", ".join(m.value for m in kind)
+
+
+def _pass_fail(
+    items: object, problems: list[SchemeProblem], *, qualification: bool
+) -> tuple[PassFailCriterion, ...]:
     if items is None:
         return ()
     if not isinstance(items, list):
-        problems.append(f"{what} must be a list")
+        problems.append(
+            SchemeProblem("qualification criterion must be a list")
+            if qualification
+            else SchemeProblem("compliance criterion must be a list")
+        )
         return ()
     found = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
-            problems.append(f"{what} {n} needs an id")
+            problems.append(
+                SchemeProblem("qualification criterion {n} needs an id", n=n)
+                if qualification
+                else SchemeProblem("compliance criterion {n} needs an id", n=n)
+            )
             continue
         found.append(PassFailCriterion(item["id"].strip(), str(item.get("description", ""))))
     return tuple(found)
 
 
-def _scored(items: object, problems: list[str]) -> tuple[ScoredCriterion, ...]:
+def _scored(items: object, problems: list[SchemeProblem]) -> tuple[ScoredCriterion, ...]:
     if items is None:
         return ()
     if not isinstance(items, list):
-        problems.append("criteria must be a list")
+        problems.append(SchemeProblem("criteria must be a list"))
         return ()
     found = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
-            problems.append(f"scored criterion {n} needs an id")
+            problems.append(SchemeProblem("scored criterion {n} needs an id", n=n))
             continue
         cid = item["id"].strip()
-        group = _choice(
-            CriterionGroup,
-            item.get("group"),
-            f"criterion {cid}: group",
-            problems,
-            CriterionGroup.TECHNICAL,
-        )
-        points = _decimal(item.get("max_points"), f"criterion {cid}: maximum points", problems)
+        group = _choice(CriterionGroup, item.get("group"))
+        if group is None:
+            problems.append(
+                SchemeProblem(
+                    "criterion {criterion}: group {value!r} is not one of: {allowed}",
+                    criterion=cid,
+                    value=item.get("group"),
+                    allowed=_allowed(CriterionGroup),
+                )
+            )
+            group = CriterionGroup.TECHNICAL
+        points = _number(item.get("max_points"))
+        if points is None:
+            problems.append(
+                SchemeProblem(
+                    "criterion {criterion}: maximum points must be a number, not {value!r}",
+                    criterion=cid,
+                    value=item.get("max_points"),
+                )
+            )
+            points = _ZERO
         found.append(
             ScoredCriterion(
                 cid,
@@ -110,41 +132,62 @@ def scheme_from_json(data: object, category: ProjectCategory) -> ScoringScheme:
         SchemeError: listing every problem of shape and of rule together.
     """
     if not isinstance(data, Mapping):
-        raise SchemeError(["the scheme must be a JSON object"])
-    problems: list[str] = []
-    method = _choice(
-        EvaluationMethod,
-        data.get("method"),
-        "method",
-        problems,
-        EvaluationMethod.COMPREHENSIVE_SCORING,
-    )
-    tie = _choice(
-        ThirdTieBreak,
-        data.get("third_tie_break", "none"),
-        "third tie-break",
-        problems,
-        ThirdTieBreak.NONE,
-    )
+        raise SchemeError([SchemeProblem("the scheme must be a JSON object")])
+    problems: list[SchemeProblem] = []
+    method = _choice(EvaluationMethod, data.get("method"))
+    if method is None:
+        problems.append(
+            SchemeProblem(
+                "method {value!r} is not one of: {allowed}",
+                value=data.get("method"),
+                allowed=_allowed(EvaluationMethod),
+            )
+        )
+        method = EvaluationMethod.COMPREHENSIVE_SCORING
+    tie = _choice(ThirdTieBreak, data.get("third_tie_break", "none"))
+    if tie is None:
+        problems.append(
+            SchemeProblem(
+                "third tie-break {value!r} is not one of: {allowed}",
+                value=data.get("third_tie_break", "none"),
+                allowed=_allowed(ThirdTieBreak),
+            )
+        )
+        tie = ThirdTieBreak.NONE
+    criteria = _scored(data.get("criteria"), problems)
+    qualification = _pass_fail(data.get("qualification"), problems, qualification=True)
+    compliance = _pass_fail(data.get("compliance"), problems, qualification=False)
+    small_or_micro = _rate(data.get("small_or_micro_deduction"))
+    if small_or_micro is None:
+        problems.append(
+            SchemeProblem(
+                "small/micro deduction must be a number, not {value!r}",
+                value=data.get("small_or_micro_deduction"),
+            )
+        )
+    consortium = _rate(data.get("consortium_deduction"))
+    if consortium is None:
+        problems.append(
+            SchemeProblem(
+                "consortium deduction must be a number, not {value!r}",
+                value=data.get("consortium_deduction"),
+            )
+        )
     fields: dict[str, Any] = {
         "method": method,
         "category": category,
-        "criteria": _scored(data.get("criteria"), problems),
-        "qualification": _pass_fail(data.get("qualification"), "qualification criterion", problems),
-        "compliance": _pass_fail(data.get("compliance"), "compliance criterion", problems),
-        "small_or_micro_deduction": _rate(
-            data.get("small_or_micro_deduction"), "small/micro deduction", problems
-        ),
-        "consortium_deduction": _rate(
-            data.get("consortium_deduction"), "consortium deduction", problems
-        ),
+        "criteria": criteria,
+        "qualification": qualification,
+        "compliance": compliance,
+        "small_or_micro_deduction": _ZERO if small_or_micro is None else small_or_micro,
+        "consortium_deduction": _ZERO if consortium is None else consortium,
         "third_tie_break": tie,
         "sme_reserved": bool(data.get("sme_reserved", False)),
     }
     try:
         scheme = ScoringScheme(**fields)
     except SchemeError as exc:
-        raise SchemeError([*problems, *exc.problems]) from None
+        raise SchemeError([*problems, *exc.details]) from None
     if problems:
         raise SchemeError(problems)
     return scheme

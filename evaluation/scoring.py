@@ -160,7 +160,7 @@ def evaluation_price(price: Decimal, is_small_or_micro: bool, deduction_rate: De
     9); the award and contract stay at the quoted price. Exact: never rounded.
     """
     if not _ZERO <= deduction_rate < _ONE:
-        raise ValidationError(f"deduction rate {deduction_rate} must be in [0, 1)")
+        raise ValidationError("deduction rate {rate} must be in [0, 1)", rate=deduction_rate)
     return price * (_ONE - deduction_rate) if is_small_or_micro else price
 
 
@@ -171,7 +171,7 @@ def price_points(base: Decimal, eval_price: Decimal, max_points: Decimal) -> Dec
     rounded quotient (RULES §5.1 rounding: 23.63, not the float 23.62).
     """
     if eval_price <= 0:
-        raise ValidationError(f"an evaluation price must be positive, not {eval_price}")
+        raise ValidationError("an evaluation price must be positive, not {price}", price=eval_price)
     return round_half_up(base * max_points / eval_price)
 
 
@@ -316,15 +316,19 @@ def _check_bids(bids: Sequence[Bid], scheme: ScoringScheme) -> None:
     known = scheme.pass_fail_ids
     for bid in bids:
         if bid.bidder in seen:
-            raise ValidationError(f"bidder {bid.bidder} appears twice; one bid per bidder")
+            raise ValidationError(
+                "bidder {bidder} appears twice; one bid per bidder", bidder=bid.bidder
+            )
         seen.add(bid.bidder)
         if bid.price <= 0:
-            raise ValidationError(f"bidder {bid.bidder}: the price must be positive")
+            raise ValidationError("bidder {bidder}: the price must be positive", bidder=bid.bidder)
         unknown = set(bid.failed_qualification) | set(bid.failed_compliance)
         unknown -= known
         if unknown:
             raise ValidationError(
-                f"bidder {bid.bidder}: {', '.join(sorted(unknown))} are not criteria of the scheme"
+                "bidder {bidder}: {criteria} are not criteria of the scheme",
+                bidder=bid.bidder,
+                criteria=", ".join(sorted(unknown)),
             )
 
 
@@ -365,26 +369,32 @@ def _score(
     for bid in bids:
         sheets_by_expert = expert_scores.get(bid.bidder)
         if not sheets_by_expert:
-            raise ScoreError(f"no expert scores for bidder {bid.bidder}")
+            raise ScoreError("no expert scores for bidder {bidder}", bidder=bid.bidder)
         if experts is None:
             experts = frozenset(sheets_by_expert)
         elif sheets_by_expert.keys() != experts:
             raise ScoreError(
-                f"bidder {bid.bidder} was scored by {sorted(sheets_by_expert)}, "
-                f"other bids by {sorted(experts)}; every member scores every bid"
+                "bidder {bidder} was scored by {experts}, other bids by {others}; every member "
+                "scores every bid",
+                bidder=bid.bidder,
+                experts=sorted(sheets_by_expert),
+                others=sorted(experts),
             )
         sheets = list(sheets_by_expert.values())
         for expert, sheet in sheets_by_expert.items():
             if sheet.keys() != expected:
-                raise ScoreError(_sheet_problem(bid.bidder, expert, sheet, expected))
+                raise _sheet_error(bid.bidder, expert, sheet, expected)
         means: dict[str, Decimal] = {}
         for criterion in criteria:
             cid = criterion.id
             values = [sheet[cid] for sheet in sheets]
             if min(values) < 0 or max(values) > criterion.max_points:
                 raise ScoreError(
-                    f"bidder {bid.bidder}, criterion {cid}: scores must lie in "
-                    f"0–{criterion.max_points} (MOF87 Art. 64)"
+                    "bidder {bidder}, criterion {criterion}: scores must lie in 0–{maximum} "
+                    "(MOF87 Art. 64)",
+                    bidder=bid.bidder,
+                    criterion=cid,
+                    maximum=criterion.max_points,
                 )
             means[cid] = mean_score(values)
         points = price_points(base, prices[bid.bidder], scheme.price_weight)
@@ -409,17 +419,33 @@ def _score(
     return rows
 
 
-def _sheet_problem(
+def _sheet_error(
     bidder: str, expert: str, sheet: Mapping[str, Decimal], expected: frozenset[str]
-) -> str:
-    missing = sorted(expected - sheet.keys())
-    unknown = sorted(sheet.keys() - expected)
-    parts = []
+) -> ScoreError:
+    missing = ", ".join(sorted(expected - sheet.keys()))
+    unknown = ", ".join(sorted(sheet.keys() - expected))
+    if missing and unknown:
+        return ScoreError(
+            "expert {expert}, bidder {bidder}: missing {missing}; not expert-scored criteria: "
+            "{unknown}",
+            expert=expert,
+            bidder=bidder,
+            missing=missing,
+            unknown=unknown,
+        )
     if missing:
-        parts.append(f"missing {', '.join(missing)}")
-    if unknown:
-        parts.append(f"not expert-scored criteria: {', '.join(unknown)}")
-    return f"expert {expert}, bidder {bidder}: {'; '.join(parts)}"
+        return ScoreError(
+            "expert {expert}, bidder {bidder}: missing {missing}",
+            expert=expert,
+            bidder=bidder,
+            missing=missing,
+        )
+    return ScoreError(
+        "expert {expert}, bidder {bidder}: not expert-scored criteria: {unknown}",
+        expert=expert,
+        bidder=bidder,
+        unknown=unknown,
+    )
 
 
 def _rank_key(scheme: ScoringScheme) -> Callable[[BidderResult], tuple[Decimal, ...]]:
@@ -450,8 +476,9 @@ def _rank(
         if len(members) > 1 and draw:
             if rng is None:
                 raise TieUnresolved(
-                    f"{', '.join(m.bidder for m in members)} are tied; the scheme decides ties "
-                    "by random draw, which needs a random source"
+                    "{bidders} are tied; the scheme decides ties by random draw, which needs a "
+                    "random source",
+                    bidders=", ".join(m.bidder for m in members),
                 )
             rng.shuffle(members)
             ranked += [

@@ -187,9 +187,9 @@ async def require_scheme_on_publication(*, lot_id: int, project_id: int, **_: An
     if not await LotScheme.exists().where(LotScheme.lot == lot_id):
         lot = await get_lot(lot_id)
         raise Conflict(
-            f"lot {lot.number} has no scoring scheme; set it before publishing "
-            "(招标文件须载明评分办法)",
+            "lot {lot} has no scoring scheme; set it before publishing (招标文件须载明评分办法)",
             field="scheme",
+            lot=lot.number,
         )
 
 
@@ -270,8 +270,10 @@ async def seat_committee(
     user_ids = [int(m.user_id) for m in members]
     if len(user_ids) < MINIMUM_COMMITTEE or len(user_ids) % 2 == 0:
         raise ValidationError(
-            f"a tender committee has at least {MINIMUM_COMMITTEE} members, an odd number; "
-            f"got {len(user_ids)} (MOF87 Art. 47)"
+            "a tender committee has at least {minimum} members, an odd number; got {count} "
+            "(MOF87 Art. 47)",
+            minimum=MINIMUM_COMMITTEE,
+            count=len(user_ids),
         )
     if len(set(user_ids)) != len(user_ids):
         raise ValidationError("a member cannot hold two seats")
@@ -282,10 +284,10 @@ async def seat_committee(
     experts = {u["id"] for u in users if u["role"] == Role.EXPERT and u["status"] == "active"}
     strangers = [u for u in user_ids if u not in experts]
     if strangers:
-        raise ValidationError(f"users {strangers} are not active expert accounts")
+        raise ValidationError("users {users} are not active expert accounts", users=strangers)
     lot = await get_lot(lot_id)
     if LotStatus(lot.status) not in {LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED, *WORK_STATES}:
-        raise Conflict(f"a committee cannot be seated on a lot in state {lot.status}")
+        raise _not_seatable(LotStatus(lot.status))
     async with transaction(CommitteeSeat._meta.db):
         if await Verdict.exists().where(Verdict.lot == lot_id):
             raise Conflict("the committee has started work and cannot be changed")
@@ -311,6 +313,17 @@ async def seat_committee(
             clock=clock,
         )
     return ids
+
+
+def _not_seatable(status: LotStatus) -> Conflict:
+    """A committee is seated from publication to the award: one sentence per other state."""
+    if status is LotStatus.DRAFT:
+        return Conflict("a committee cannot be seated on a lot in state draft")
+    if status is LotStatus.AWARDED:
+        return Conflict("a committee cannot be seated on a lot in state awarded")
+    if status is LotStatus.FAILED:
+        return Conflict("a committee cannot be seated on a lot in state failed")
+    return Conflict("a committee cannot be seated on a lot in state cancelled")
 
 
 async def seat_confirmed_committee(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> list[int]:
@@ -440,10 +453,25 @@ def _preference(size: str) -> PricePreference:
 async def _work_lot(lot_id: int) -> Any:
     lot = await get_lot(lot_id)
     if LotStatus(lot.status) not in WORK_STATES:
-        raise Conflict(f"the committee works after the opening; this lot is {lot.status}")
+        raise _not_at_work(LotStatus(lot.status))
     if await Outcome.exists().where(Outcome.lot == lot_id):
         raise Conflict("every member has submitted; submitted scores are final (评分已提交)")
     return lot
+
+
+def _not_at_work(status: LotStatus) -> Conflict:
+    """The committee works between the opening and the award: one sentence per other state."""
+    if status is LotStatus.DRAFT:
+        return Conflict("the committee works after the opening; this lot is draft")
+    if status is LotStatus.PUBLISHED:
+        return Conflict("the committee works after the opening; this lot is published")
+    if status is LotStatus.BIDDING_CLOSED:
+        return Conflict("the committee works after the opening; this lot is bidding_closed")
+    if status is LotStatus.AWARDED:
+        return Conflict("the committee works after the opening; this lot is awarded")
+    if status is LotStatus.FAILED:
+        return Conflict("the committee works after the opening; this lot is failed")
+    return Conflict("the committee works after the opening; this lot is cancelled")
 
 
 async def _start(lot: Any, actor: Actor, clock: Clock) -> None:
@@ -476,9 +504,11 @@ async def record_verdict(
         raise Conflict("your verdicts are submitted and final")
     scheme = await scheme_of(lot_id)
     if criterion not in scheme.pass_fail_ids:
-        raise ValidationError(f"{criterion!r} is not a qualification or compliance criterion")
+        raise ValidationError(
+            "{criterion!r} is not a qualification or compliance criterion", criterion=criterion
+        )
     if bidder_id not in await _bidder_ids(lot_id):
-        raise NotFound(f"no opened bid of bidder {bidder_id} in this lot")
+        raise NotFound("no opened bid of bidder {bidder} in this lot", bidder=bidder_id)
     reason = reason.strip()
     if not passed and not reason:
         raise ValidationError("give the reason a bid fails a criterion", field="reason")
@@ -511,7 +541,11 @@ async def submit_verdicts(actor: Actor, lot_id: int, *, clock: Clock = SYSTEM_CL
         raise Conflict("your verdicts are already submitted")
     left = (await checklist(actor, lot_id))["verdicts_left"]
     if left:
-        raise ValidationError(f"{len(left)} verdicts are still to record: {', '.join(left[:5])}")
+        raise ValidationError(
+            "{count} verdicts are still to record: {items}",
+            count=len(left),
+            items=", ".join(left[:5]),
+        )
     await CommitteeSeat.update({CommitteeSeat.verdicts_submitted_at: clock.now()}).where(
         CommitteeSeat.id == seat.id
     )
@@ -564,11 +598,18 @@ def parse_points(text: object, maximum: Decimal) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise ValidationError(f"the score must be a number, not {text!r}", field="points") from None
+        raise ValidationError(
+            "the score must be a number, not {text!r}", field="points", text=text
+        ) from None
     if not value.is_finite():
-        raise ValidationError(f"the score must be a number, not {text!r}", field="points")
+        raise ValidationError("the score must be a number, not {text!r}", field="points", text=text)
     if not Decimal(0) <= value <= maximum:
-        raise ValidationError(f"the score must lie in 0–{maximum}, not {value}", field="points")
+        raise ValidationError(
+            "the score must lie in 0–{maximum}, not {value}",
+            field="points",
+            maximum=maximum,
+            value=value,
+        )
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError("a score has at most 2 decimals", field="points")
     return value
@@ -593,7 +634,7 @@ async def record_score(
     if verdicts is None:
         raise Conflict("scoring starts when every member has submitted the verdicts")
     if bidder_id not in verdicts:
-        raise NotFound(f"no opened bid of bidder {bidder_id} in this lot")
+        raise NotFound("no opened bid of bidder {bidder} in this lot", bidder=bidder_id)
     failed = verdicts[bidder_id]
     if failed["qualification"] or failed["compliance"]:
         raise Conflict("this bid was ruled non-compliant by the committee and is not scored")
@@ -601,15 +642,19 @@ async def record_score(
     criteria = {c.id: c for c in scheme.expert_criteria}
     if criterion not in criteria:
         raise ValidationError(
-            f"{criterion!r} is not a criterion the experts score", field="criterion"
+            "{criterion!r} is not a criterion the experts score",
+            field="criterion",
+            criterion=criterion,
         )
     maximum = criteria[criterion].max_points
     value = parse_points(points, maximum)
     comment = comment.strip()
     if value in (Decimal(0), maximum) and not comment:
         raise ValidationError(
-            f"a score of {value} is at the end of the range 0–{maximum}; say why in a comment",
+            "a score of {value} is at the end of the range 0–{maximum}; say why in a comment",
             field="comment",
+            value=value,
+            maximum=maximum,
         )
     async with transaction(Score._meta.db):
         await Score.delete().where(
@@ -685,7 +730,9 @@ async def submit_scores(actor: Actor, lot_id: int, *, clock: Clock = SYSTEM_CLOC
         raise Conflict("scoring starts when every member has submitted the verdicts")
     if state["scores_left"]:
         left = state["scores_left"]
-        raise ValidationError(f"{len(left)} scores are still to enter: {', '.join(left[:5])}")
+        raise ValidationError(
+            "{count} scores are still to enter: {items}", count=len(left), items=", ".join(left[:5])
+        )
     await CommitteeSeat.update({CommitteeSeat.scores_submitted_at: clock.now()}).where(
         CommitteeSeat.id == seat.id
     )
@@ -873,7 +920,7 @@ async def aggregate_lot(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> str:
     async with transaction(Outcome._meta.db):
         existing = await Outcome.objects().where(Outcome.lot == lot_id).first()
         if existing is not None and existing.stage != Stage.REVIEW:
-            raise Conflict(f"the evaluation is already {existing.stage}")
+            raise _already(existing.stage)
         payload = json.dumps(_result_json(result), ensure_ascii=False)
         if existing is None:
             await Outcome(
@@ -918,6 +965,15 @@ async def aggregate_lot(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> str:
     return Stage.REVIEW
 
 
+def _already(stage: str) -> Conflict:
+    """The evaluation has moved past the review: one sentence per stage."""
+    if stage == Stage.SIGNED:
+        return Conflict("the evaluation is already signed")
+    if stage == Stage.AWARDED:
+        return Conflict("the evaluation is already awarded")
+    return Conflict("the evaluation is already failed")
+
+
 async def _flag(lot_id: int, kind: str, key: str, detail: str) -> None:
     exists = await Review.exists().where(
         (Review.lot == lot_id) & (Review.kind == kind) & (Review.key == key)
@@ -942,8 +998,12 @@ async def _review_stage(lot_id: int) -> Outcome:
     outcome = await Outcome.objects().where(Outcome.lot == lot_id).first()
     if outcome is None:
         raise Conflict("the review starts when every member has submitted the scores")
+    if outcome.stage == Stage.SIGNED:
+        raise Conflict("the evaluation report is signed; nothing can change now")
+    if outcome.stage == Stage.AWARDED:
+        raise Conflict("the evaluation report is awarded; nothing can change now")
     if outcome.stage != Stage.REVIEW:
-        raise Conflict(f"the evaluation report is {outcome.stage}; nothing can change now")
+        raise Conflict("the evaluation report is failed; nothing can change now")
     return outcome
 
 
@@ -965,14 +1025,17 @@ async def correct_score(
     try:
         ground = CorrectionReason(reason)
     except ValueError:
-        allowed = ", ".join(r.value for r in CorrectionReason)
         raise ValidationError(
-            f"a score may be corrected only for: {allowed} (MOF87 Art. 64)", field="reason"
+            "a score may be corrected only for: {allowed} (MOF87 Art. 64)",
+            field="reason",
+            allowed=", ".join(r.value for r in CorrectionReason),
         ) from None
     scheme = await scheme_of(lot_id)
     criteria = {c.id: c for c in scheme.expert_criteria}
     if criterion not in criteria:
-        raise ValidationError(f"{criterion!r} is not a criterion the experts score")
+        raise ValidationError(
+            "{criterion!r} is not a criterion the experts score", criterion=criterion
+        )
     value = parse_points(points, criteria[criterion].max_points)
     _, _, scores = await _inputs(lot_id)
     old = scores.get(str(bidder_id), {}).get(str(seat_id), {}).get(criterion)
@@ -1032,13 +1095,14 @@ async def resolve_review(
     await _review_stage(lot_id)
     review = await Review.objects().where((Review.id == review_id) & (Review.lot == lot_id)).first()
     if review is None:
-        raise NotFound(f"no review item {review_id} in this lot")
+        raise NotFound("no review item {review} in this lot", review=review_id)
     allowed = {"deviation": {"kept", "corrected"}, "low_price": {"accepted", "rejected"}}
     if resolution not in allowed[review.kind]:
-        raise ValidationError(
-            f"resolve this item as one of: {', '.join(sorted(allowed[review.kind]))}",
-            field="resolution",
-        )
+        if review.kind == "deviation":
+            raise ValidationError(
+                "resolve this item as one of: corrected, kept", field="resolution"
+            )
+        raise ValidationError("resolve this item as one of: accepted, rejected", field="resolution")
     explanation = explanation.strip()
     if not explanation:
         raise ValidationError("record the committee's reason (书面理由)", field="explanation")
@@ -1077,7 +1141,7 @@ async def request_explanation(
     await _review_stage(lot_id)
     review = await Review.objects().where((Review.id == review_id) & (Review.lot == lot_id)).first()
     if review is None or review.kind != "low_price":
-        raise NotFound(f"no abnormally-low-price item {review_id} in this lot")
+        raise NotFound("no abnormally-low-price item {review} in this lot", review=review_id)
     users = await User.select(User.id).where(User.organisation == int(review.key))
     await notify_many(
         [int(u["id"]) for u in users],
@@ -1109,7 +1173,9 @@ async def explain_low_price(
     text = text.strip()
     if not text or len(text) > MAX_EXPLANATION:
         raise ValidationError(
-            f"write the explanation (1–{MAX_EXPLANATION} characters)", field="explanation"
+            "write the explanation (1–{maximum} characters)",
+            field="explanation",
+            maximum=MAX_EXPLANATION,
         )
     review = (
         await Review.objects()
@@ -1500,11 +1566,11 @@ async def open_document(
     await _seat(actor, lot_id)
     row = await BidFile.objects().where(BidFile.id == file_id).first()
     if row is None:
-        raise NotFound(f"no bid file with id {file_id}")
+        raise NotFound("no bid file with id {file}", file=file_id)
     record = await OpeningRecord.objects().where(OpeningRecord.bid == row.bid).first()
     lot = await get_lot(lot_id)
     if record is None or int(record.lot) != lot_id:
-        raise NotFound(f"no opened bid file {file_id} in this lot")
+        raise NotFound("no opened bid file {file} in this lot", file=file_id)
     if LotStatus(lot.status) not in READABLE_STATES:
         raise Forbidden("bid documents can be read only after the opening (开标后方可查阅)")
     if record.outcome != "opened":

@@ -69,9 +69,9 @@ def validate_password(password: str) -> str:
     """A password of at least 10 characters, not all digits."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters "
-            f"(密码至少{MIN_PASSWORD_LENGTH}位)",
+            "password must have at least {minimum} characters (密码至少{minimum}位)",
             field="password",
+            minimum=MIN_PASSWORD_LENGTH,
         )
     if password.isdigit():
         raise ValidationError(
@@ -80,12 +80,30 @@ def validate_password(password: str) -> str:
     return password
 
 
-def _required(value: str, field: str, label: str, max_length: int) -> str:
+_REQUIRED_MESSAGES = {
+    # field: (when empty, when too long); one sentence per field, for the catalog
+    "company_name": (
+        "company name is required",
+        "company name is longer than {max_length} characters",
+    ),
+    "contact_person": (
+        "contact person is required",
+        "contact person is longer than {max_length} characters",
+    ),
+    "contact_phone": (
+        "contact phone is required",
+        "contact phone is longer than {max_length} characters",
+    ),
+}
+
+
+def _required(value: str, field: str, max_length: int) -> str:
+    empty, too_long = _REQUIRED_MESSAGES[field]
     value = value.strip()
     if not value:
-        raise ValidationError(f"{label} is required", field=field)
+        raise ValidationError(empty, field=field)
     if len(value) > max_length:
-        raise ValidationError(f"{label} is longer than {max_length} characters", field=field)
+        raise ValidationError(too_long, field=field, max_length=max_length)
     return value
 
 
@@ -112,7 +130,7 @@ async def register_supplier(form: SupplierRegistration, *, clock: Clock = SYSTEM
     Nothing is written unless every field is valid and neither the credit code nor the
     username is taken.
     """
-    name = _required(form.company_name, "company_name", "company name", 200)
+    name = _required(form.company_name, "company_name", 200)
     credit_code = validate_credit_code(form.credit_code)
     try:
         size = EnterpriseSize(form.enterprise_size)
@@ -120,8 +138,8 @@ async def register_supplier(form: SupplierRegistration, *, clock: Clock = SYSTEM
         raise ValidationError(
             "enterprise size must be one of large, medium, small, micro", field="enterprise_size"
         ) from exc
-    contact = _required(form.contact_person, "contact_person", "contact person", 100)
-    phone = _required(form.contact_phone, "contact_phone", "contact phone", 40)
+    contact = _required(form.contact_person, "contact_person", 100)
+    phone = _required(form.contact_phone, "contact_phone", 40)
     email = form.email.strip()
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise ValidationError("e-mail address is not valid", field="email")
@@ -137,12 +155,17 @@ async def register_supplier(form: SupplierRegistration, *, clock: Clock = SYSTEM
         async with transaction(Organisation._meta.db):
             if await Organisation.exists().where(Organisation.credit_code == credit_code):
                 raise Conflict(
-                    f"an organisation with credit code {credit_code} is already registered "
+                    "an organisation with credit code {credit_code} is already registered "
                     "(该统一社会信用代码已注册)",
                     field="credit_code",
+                    credit_code=credit_code,
                 )
             if await User.exists().where(User.username == username):
-                raise Conflict(f"username {username!r} is taken (用户名已被使用)", field="username")
+                raise Conflict(
+                    "username {username!r} is taken (用户名已被使用)",
+                    field="username",
+                    username=username,
+                )
             org = Organisation(
                 name=name,
                 name_en=form.company_name_en.strip()[:200],
@@ -193,9 +216,9 @@ async def decide_supplier(
     async with transaction(Organisation._meta.db):
         org = await Organisation.objects().where(Organisation.id == organisation_id).first()
         if org is None or org.kind != OrganisationKind.SUPPLIER:
-            raise NotFound(f"no supplier with id {organisation_id}")
+            raise NotFound("no supplier with id {supplier_id}", supplier_id=organisation_id)
         if org.status != AccountStatus.PENDING:
-            raise Conflict(f"supplier {org.name} was already {org.status}")
+            raise _already_decided(org.name, str(org.status))
         status = AccountStatus.ACTIVE if approve else AccountStatus.REJECTED
         org_status = "approved" if approve else AccountStatus.REJECTED.value
         await Organisation.update({Organisation.status: org_status}).where(
@@ -212,6 +235,19 @@ async def decide_supplier(
             payload={"name": org.name},
             clock=clock,
         )
+
+
+def _already_decided(name: str, status: str) -> Conflict:
+    """A supplier that is no longer pending: one sentence per status, for the catalog."""
+    if status == "approved":
+        return Conflict("supplier {name} was already approved", name=name)
+    if status == AccountStatus.REJECTED:
+        return Conflict("supplier {name} was already rejected", name=name)
+    if status == AccountStatus.ACTIVE:
+        return Conflict("supplier {name} was already active", name=name)
+    if status == AccountStatus.DISABLED:
+        return Conflict("supplier {name} was already disabled", name=name)
+    return Conflict("supplier {name} was already {status}", name=name, status=status)
 
 
 async def authenticate(username: str, password: str, *, clock: Clock = SYSTEM_CLOCK) -> Actor:
@@ -279,7 +315,7 @@ async def create_user(
     username = validate_username(username)
     validate_password(password)
     if await User.exists().where(User.username == username):
-        raise Conflict(f"username {username!r} is taken", field="username")
+        raise Conflict("username {username!r} is taken", field="username", username=username)
     user = User(
         username=username,
         password_hash=hash_password(password),

@@ -103,7 +103,7 @@ class WorkingDayCalendar:
             if self.is_working_day(day):
                 return day
             day = _step(day, 1)
-        raise ValidationError(f"no working day found within ten years after {day}")
+        raise ValidationError("no working day found within ten years after {day}", day=day)
 
     def add_working_days(self, start: date, n: int) -> date:
         """The ``n``-th working day after ``start``; ``start`` itself is not counted.
@@ -123,7 +123,7 @@ class WorkingDayCalendar:
             while not self.is_working_day(day):
                 gap += 1
                 if gap > MAX_SEARCH_DAYS:
-                    raise ValidationError(f"no working day found within ten years of {day}")
+                    raise ValidationError("no working day found within ten years of {day}", day=day)
                 day = _step(day, direction)
         return day
 
@@ -145,4 +145,4 @@ def _step(day: date, direction: int) -> date:
     try:
         return day + direction * _ONE_DAY
     except OverflowError:
-        raise ValidationError(f"{day} is at the end of the calendar") from None
+        raise ValidationError("{day} is at the end of the calendar", day=day) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from procurement import audit
+from procurement import audit, money
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.contract_tables import Contract
 from procurement.db import is_unique_violation, transaction
@@ -42,9 +42,43 @@ def parse_amount_yuan(text: str) -> int:
     try:
         return yuan_to_fen(parse_yuan(text))
     except MoneyError as exc:
-        raise ValidationError(
-            f"contract amount: {exc} (合同金额格式不正确)", field="amount"
-        ) from exc
+        raise _amount_error(exc) from exc
+
+
+def _amount_error(exc: MoneyError) -> ValidationError:
+    """The contract amount's problem, one sentence per rule :func:`parse_yuan` applies."""
+    value = exc.params.get("value")
+    if exc.code == money.NEGATIVE:
+        return ValidationError(
+            "contract amount: amount {value} must not be negative (合同金额格式不正确)",
+            field="amount",
+            value=value,
+        )
+    if exc.code == money.TOO_LARGE:
+        return ValidationError(
+            "contract amount: amount {value} is more than {maximum:,} yuan (合同金额格式不正确)",
+            field="amount",
+            value=value,
+            maximum=exc.params["maximum"],
+        )
+    if exc.code == money.TOO_PRECISE:
+        return ValidationError(
+            "contract amount: amount {value} has more than 2 decimal places (fen) "
+            "(合同金额格式不正确)",
+            field="amount",
+            value=value,
+        )
+    if exc.code == money.NOT_WHOLE_FEN:
+        return ValidationError(
+            "contract amount: amount {value} is not a whole number of fen (合同金额格式不正确)",
+            field="amount",
+            value=value,
+        )
+    return ValidationError(
+        "contract amount: {text!r} is not an amount of money (合同金额格式不正确)",
+        field="amount",
+        text=exc.params.get("text"),
+    )
 
 
 def parse_amount_fen(value: object) -> int:
@@ -83,8 +117,9 @@ def check_contract(
     """
     if LotStatus(status) is not LotStatus.AWARDED or awarded_at is None:
         raise Conflict(
-            f"this lot is {status}; only an awarded lot has a contract "
-            "(只有已定标的标段可以签订合同)"
+            "this lot is {status}; only an awarded lot has a contract "
+            "(只有已定标的标段可以签订合同)",
+            status=LotStatus(status),
         )
     if amount_fen <= 0:
         raise ValidationError(
@@ -95,14 +130,16 @@ def check_contract(
     award_day = awarded_at.astimezone(CHINA).date()
     if signed_on < award_day:
         raise ValidationError(
-            f"the contract cannot be signed before the award of {award_day} "
-            f"(合同签订日期不得早于中标通知日期{award_day})",
+            "the contract cannot be signed before the award of {award_day} "
+            "(合同签订日期不得早于中标通知日期{award_day})",
             field="signed_on",
+            award_day=award_day,
         )
     if signed_on > today:
         raise ValidationError(
-            f"the signing date {signed_on} is in the future (签订日期不能晚于今天)",
+            "the signing date {signed_on} is in the future (签订日期不能晚于今天)",
             field="signed_on",
+            signed_on=signed_on,
         )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from typing import NoReturn
+from dataclasses import dataclass
 
 from procurement.exceptions import ValidationError
 
@@ -123,60 +123,96 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
     """
     code = normalise_credit_code(text)
     if len(code) != LENGTH:
-        _fail(
-            f"a unified social credit code has 18 characters, not {len(code)}",
-            f"统一社会信用代码应为18位，实际为{len(code)}位",
-            "length",
+        raise ValidationError(
+            "a unified social credit code has 18 characters, not {length} "
+            "(统一社会信用代码应为18位，实际为{length}位)",
+            field=FIELD,
+            code="credit_code_length",
+            length=len(code),
         )
     for position, char in enumerate(code, start=1):
         if char not in _VALUE:
-            _fail(
-                f"character {char!r} at position {position} is not allowed in a unified "
-                "social credit code (only digits and capital letters except I, O, S, V, Z)",
-                f"第{position}位字符“{char}”不合法",
-                "character",
+            raise ValidationError(
+                "character {char!r} at position {position} is not allowed in a unified "
+                "social credit code (only digits and capital letters except I, O, S, V, Z) "
+                "(第{position}位字符“{char}”不合法)",
+                field=FIELD,
+                code="credit_code_character",
+                char=char,
+                position=position,
             )
     authority = REGISTRATION_AUTHORITIES.get(code[0])
     if authority is None:
-        _fail(
-            f"position 1 ({code[0]!r}) is not a registration authority code; "
-            f"allowed: {', '.join(REGISTRATION_AUTHORITIES)}",
-            f"第1位登记管理部门代码“{code[0]}”不存在",
-            "authority",
+        raise ValidationError(
+            "position 1 ({char!r}) is not a registration authority code; allowed: {allowed} "
+            "(第1位登记管理部门代码“{char}”不存在)",
+            field=FIELD,
+            code="credit_code_authority",
+            char=code[0],
+            allowed=", ".join(REGISTRATION_AUTHORITIES),
         )
     name_zh, name_en, entity_types = authority
     if code[1] not in entity_types:
-        _fail(
-            f"position 2 ({code[1]!r}) is not an entity type of registration authority "
-            f"{code[0]} ({name_en}); allowed: {', '.join(sorted(entity_types))}",
-            f"第2位机构类别代码“{code[1]}”不属于登记管理部门“{name_zh}”",
-            "entity_type",
+        raise ValidationError(
+            "position 2 ({char!r}) is not an entity type of registration authority "
+            "{authority}; allowed: {allowed} "
+            "(第2位机构类别代码“{char}”不属于登记管理部门“{authority:zh}”)",
+            field=FIELD,
+            code="credit_code_entity_type",
+            char=code[1],
+            authority=_Authority(code[0], name_zh, name_en),
+            allowed=", ".join(sorted(entity_types)),
         )
     for position in range(3, 9):
         if not code[position - 1].isdigit():
-            _fail(
-                f"character {code[position - 1]!r} at position {position} is not allowed: "
-                "positions 3-8 are the administrative division code and must be digits",
-                f"第3-8位行政区划码应为数字，第{position}位为“{code[position - 1]}”",
-                "division",
+            raise ValidationError(
+                "character {char!r} at position {position} is not allowed: positions 3-8 are "
+                "the administrative division code and must be digits "
+                "(第3-8位行政区划码应为数字，第{position}位为“{char}”)",
+                field=FIELD,
+                code="credit_code_division",
+                char=code[position - 1],
+                position=position,
             )
     if check_organisation_code:
         expected_org = organisation_code_check_char(code[8:16])
         if code[16] != expected_org:
-            _fail(
-                f"check digit of the organisation code (position 17) of {code} is wrong: "
-                f"expected {expected_org}",
-                f"第17位组织机构代码校验码错误，应为{expected_org}",
-                "organisation_check",
+            raise ValidationError(
+                "check digit of the organisation code (position 17) of {credit_code} is "
+                "wrong: expected {expected} (第17位组织机构代码校验码错误，应为{expected})",
+                field=FIELD,
+                code="credit_code_organisation_check",
+                credit_code=code,
+                expected=expected_org,
             )
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        _fail(
-            f"check digit of {code} is wrong: expected {expected} at position 18",
-            f"第18位校验码错误，应为{expected}",
-            "check_digit",
+        raise ValidationError(
+            "check digit of {credit_code} is wrong: expected {expected} at position 18 "
+            "(第18位校验码错误，应为{expected})",
+            field=FIELD,
+            code="credit_code_check_digit",
+            credit_code=code,
+            expected=expected,
         )
     return code
+
+
+@dataclass(frozen=True)
+class _Authority:
+    """A registration authority in a message, named in the reader's language.
+
+    ``{authority}`` is its code and English name, ``{authority:zh}`` its Chinese name.
+    """
+
+    code: str
+    name_zh: str
+    name_en: str
+
+    def __format__(self, spec: str) -> str:
+        if spec == "zh":
+            return self.name_zh
+        return format(f"{self.code} ({self.name_en})", spec)
 
 
 def is_valid_credit_code(text: str, *, check_organisation_code: bool = False) -> bool:
@@ -186,7 +222,3 @@ def is_valid_credit_code(text: str, *, check_organisation_code: bool = False) ->
     except ValidationError:
         return False
     return True
-
-
-def _fail(message: str, message_zh: str, reason: str) -> NoReturn:
-    raise ValidationError(f"{message} ({message_zh})", field=FIELD, code=f"credit_code_{reason}")

@@ -9,9 +9,10 @@ problem at once so a purchaser can fix the whole form in one go.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Self
 
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA
@@ -73,30 +74,92 @@ class Timeline:
     opening_time: datetime
 
 
+VIOLATION_SEPARATOR = "; "
+"""Between the violations of one error; a catalog message id, so each language has its own."""
+
+
 @dataclass(frozen=True)
-class Violation:
+class _Finding:
+    """A rule's finding, in English and Chinese, with the field at fault and the source.
+
+    ``template`` is the whole English text (``"message (message_zh; rule)"``) with its
+    ``{fields}``, the catalog's message id, and ``params`` their values: a page shows the
+    catalog's translation of it (:meth:`localized`). :meth:`of` builds all of them at once.
+    """
+
+    field: str
+    message: str
+    message_zh: str
+    rule: str
+    template: str = ""
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, field: str, message: str, message_zh: str, rule: str, **params: object) -> Self:
+        """A finding whose ``message`` and ``message_zh`` are templates naming ``params``."""
+        return cls(
+            field,
+            message.format(**params),
+            message_zh.format(**params),
+            rule,
+            f"{message} ({message_zh}; {rule})",
+            tuple(params.items()),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.message_zh}; {self.rule})"
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The finding in the reader's language (English: exactly ``str(self)``)."""
+        if not self.template:
+            return gettext(str(self))
+        try:
+            return gettext(self.template).format(**dict(self.params))
+        except (KeyError, IndexError, ValueError):
+            return str(self)
+
+
+@dataclass(frozen=True)
+class Violation(_Finding):
     """One broken rule, in English and Chinese, with the field at fault and the source."""
 
-    field: str
-    message: str
-    message_zh: str
-    rule: str
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.message_zh}; {self.rule})"
-
 
 @dataclass(frozen=True)
-class TimelineWarning:
+class TimelineWarning(_Finding):
     """Something the purchaser should know that does not make the timeline illegal."""
 
-    field: str
-    message: str
-    message_zh: str
-    rule: str
 
-    def __str__(self) -> str:
-        return f"{self.message} ({self.message_zh}; {self.rule})"
+class TimelineInvalid(ValidationError):
+    """A timeline that breaks rules: every violation, each in the reader's language.
+
+    ``lead`` is the message around them, a catalog message id naming ``{violations}`` (the
+    inquiry form says ``"quote deadline: {violations}"``).
+    """
+
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        field: str | None = None,
+        lead: str = "{violations}",
+    ) -> None:
+        self.violations = tuple(violations)
+        super().__init__(
+            lead,
+            field=field if field is not None else self.violations[0].field,
+            code="timeline_invalid",
+            violations=VIOLATION_SEPARATOR.join(str(v) for v in self.violations),
+        )
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The lead and every violation translated, joined in the reader's language."""
+        violations = gettext(VIOLATION_SEPARATOR).join(
+            v.localized(gettext) for v in self.violations
+        )
+        try:
+            return gettext(self.template).format(violations=violations)
+        except (KeyError, IndexError, ValueError):
+            return self.message
 
 
 @dataclass(frozen=True)
@@ -115,14 +178,11 @@ class TimelineCheck:
         """Raise a ValidationError naming every violation; do nothing if there is none.
 
         Raises:
-            ValidationError: code ``timeline_invalid``, field of the first violation.
+            TimelineInvalid: a ValidationError with code ``timeline_invalid``, field of the
+                first violation.
         """
         if self.violations:
-            raise ValidationError(
-                "; ".join(str(v) for v in self.violations),
-                field=self.violations[0].field,
-                code="timeline_invalid",
-            )
+            raise TimelineInvalid(self.violations)
 
 
 def china_date(value: datetime) -> date:
@@ -223,7 +283,7 @@ def check_timeline(
     if naive:
         return TimelineCheck(
             violations=tuple(
-                Violation(
+                Violation.of(
                     name,
                     f"{name.replace('_', ' ')} needs a time zone",
                     "时间须带时区",
@@ -255,15 +315,16 @@ def _times(timeline: Timeline) -> Iterator[tuple[str, datetime]]:
 def _in_the_future(t: Timeline, now: datetime) -> Iterator[Violation]:
     """Nothing may be scheduled in the past; the documents may go out from today on."""
     if china_date(t.documents_from) < china_date(now):
-        yield Violation(
+        yield Violation.of(
             "documents_from",
-            f"the documents cannot be issued in the past ({china_date(t.documents_from)})",
+            "the documents cannot be issued in the past ({day})",
             "文件发出时间不得早于今天",
             "platform rule",
+            day=china_date(t.documents_from),
         )
     for name, value in _times(t):
         if name != "documents_from" and value <= now:
-            yield Violation(
+            yield Violation.of(
                 name,
                 f"{name.replace('_', ' ')} must be in the future",
                 "该时间必须晚于当前时间",
@@ -274,21 +335,21 @@ def _in_the_future(t: Timeline, now: datetime) -> Iterator[Violation]:
 def _in_order(t: Timeline) -> Iterator[Violation]:
     """Documents from < documents until ≤ bid deadline ≤ opening; questions in between."""
     if t.documents_until <= t.documents_from:
-        yield Violation(
+        yield Violation.of(
             "documents_until",
             "the documents must stay available after they are first issued",
             "文件发售截止时间须晚于开始时间",
             "GPL-R Art. 31; TBL-R Art. 16",
         )
     if t.documents_until > t.bid_deadline:
-        yield Violation(
+        yield Violation.of(
             "documents_until",
             "the documents cannot stay on offer after the bid deadline",
             "文件发售期不得晚于投标截止时间",
             "platform rule",
         )
     if t.opening_time < t.bid_deadline:
-        yield Violation(
+        yield Violation.of(
             "opening_time",
             "the opening cannot come before the bid deadline",
             "开标时间不得早于投标截止时间",
@@ -297,7 +358,7 @@ def _in_order(t: Timeline) -> Iterator[Violation]:
     if t.clarification_deadline is not None and not (
         t.documents_from <= t.clarification_deadline <= t.bid_deadline
     ):
-        yield Violation(
+        yield Violation.of(
             "clarification_deadline",
             "the clarification deadline must fall between the documents' release and the "
             "bid deadline",
@@ -320,12 +381,17 @@ def _bid_period(
         return
     earliest = earliest_bid_deadline(issued, category, method, calendar, limits)
     unit_en, unit_zh = ("working days", "个工作日") if working else ("days", "日")
-    yield Violation(
+    yield Violation.of(  # one template per method: its name and unit are in the text
         "bid_deadline",
-        f"the bid deadline {deadline} is too early: {method.label_en.lower()} needs at least "
-        f"{count} {unit_en} after the documents are issued on {issued}; earliest {earliest}",
-        f"{method.label_zh}自文件发出之日起至截止不得少于{count}{unit_zh}，最早为{earliest}",
+        f"the bid deadline {{deadline}} is too early: {method.label_en.lower()} needs at least "
+        f"{{count}} {unit_en} after the documents are issued on {{issued}}; "
+        f"earliest {{earliest}}",
+        f"{method.label_zh}自文件发出之日起至截止不得少于{{count}}{unit_zh}，最早为{{earliest}}",
         rule,
+        deadline=deadline,
+        count=count,
+        issued=issued,
+        earliest=earliest,
     )
 
 
@@ -342,20 +408,20 @@ def _documents_period(
     issued, until = china_date(t.documents_from), china_date(t.documents_until)
     if category is ProjectCategory.WORKS:
         if (until - issued).days < limits.works_documents_days:
-            yield Violation(
+            yield Violation.of(
                 "documents_until",
-                f"works tender documents must be on sale at least "
-                f"{limits.works_documents_days} days",
-                f"招标文件发售期不得少于{limits.works_documents_days}日",
+                "works tender documents must be on sale at least {days} days",
+                "招标文件发售期不得少于{days}日",
                 "TBL-R Art. 16",
+                days=limits.works_documents_days,
             )
     elif calendar.working_days_between(issued, until) < limits.documents_working_days:
-        yield Violation(
+        yield Violation.of(
             "documents_until",
-            f"tender documents must be available at least "
-            f"{limits.documents_working_days} working days",
-            f"招标文件提供期限不得少于{limits.documents_working_days}个工作日",
+            "tender documents must be available at least {days} working days",
+            "招标文件提供期限不得少于{days}个工作日",
             "GPL-R Art. 31",
+            days=limits.documents_working_days,
         )
 
 
@@ -384,12 +450,14 @@ def _clarification_period(
     gap = calendar.working_days_between(asked, deadline) if working else (deadline - asked).days
     if gap < required:
         unit_en, unit_zh = ("working days", "个工作日") if working else ("days", "日")
-        yield Violation(
+        yield Violation.of(  # one template per unit
             "clarification_deadline",
-            f"clarifications must end at least {required} {unit_en} before the bid deadline "
-            f"(now {gap}); move it earlier or postpone the deadline",
-            f"澄清截止须在投标截止{required}{unit_zh}前（现为{gap}），否则应顺延截止时间",
+            f"clarifications must end at least {{required}} {unit_en} before the bid deadline "
+            f"(now {{gap}}); move it earlier or postpone the deadline",
+            f"澄清截止须在投标截止{{required}}{unit_zh}前（现为{{gap}}），否则应顺延截止时间",
             rule,
+            required=required,
+            gap=gap,
         )
 
 
@@ -399,12 +467,14 @@ def _deadline_on_working_day(
     """Platform default: no bid deadline on a weekend or holiday (RULES §10(d))."""
     deadline = china_date(t.bid_deadline)
     if limits.deadline_on_working_day and not calendar.is_working_day(deadline):
-        yield Violation(
+        yield Violation.of(
             "bid_deadline",
-            f"the bid deadline falls on a non-working day ({deadline}); next working day: "
-            f"{calendar.next_working_day(deadline)}",
+            "the bid deadline falls on a non-working day ({deadline}); next working day: "
+            "{next_day}",
             "投标截止日为非工作日",
             "RULES §10(d), platform default",
+            deadline=deadline,
+            next_day=calendar.next_working_day(deadline),
         )
 
 
@@ -413,11 +483,11 @@ def _calendar_warnings(t: Timeline, calendar: WorkingDayCalendar) -> Iterator[Ti
     last = max(value for _, value in _times(t))
     years = calendar.unconfirmed_years(china_date(t.documents_from), china_date(last))
     if years:
-        listed = ", ".join(map(str, years))
-        yield TimelineWarning(
+        yield TimelineWarning.of(
             "bid_deadline",
-            f"the official holiday calendar for {listed} is not confirmed yet; only weekends "
+            "the official holiday calendar for {years} is not confirmed yet; only weekends "
             "were counted as days off",
-            f"{listed}年节假日安排尚未确认，仅按周末计算",
+            "{years}年节假日安排尚未确认，仅按周末计算",
             "ARCHITECTURE §2 working days",
+            years=", ".join(map(str, years)),
         )

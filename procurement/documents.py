@@ -59,7 +59,7 @@ def _counting(chunks: Iterable[bytes], counted: _Counted, limit: int) -> Iterato
         counted.size += len(chunk)
         if counted.size > limit:
             raise ValidationError(
-                f"the file is larger than {limit // (1024 * 1024)} MiB", field="file"
+                "the file is larger than {mib} MiB", field="file", mib=limit // (1024 * 1024)
             )
         counted.digest.update(chunk)
         yield chunk
@@ -146,12 +146,12 @@ async def open_document(
     """A logged-in user downloads a document; suppliers' downloads are recorded and audited."""
     document = await TenderDocument.objects().where(TenderDocument.id == document_id).first()
     if document is None:
-        raise NotFound(f"no document with id {document_id}")
+        raise NotFound("no document with id {document_id}", document_id=document_id)
     project = await get_project(document.project)
     if project.published_at is None and not (
         actor.role is Role.PURCHASER and actor.organisation_id == project.purchaser
     ):
-        raise NotFound(f"no document with id {document_id}")
+        raise NotFound("no document with id {document_id}", document_id=document_id)
     if actor.role is Role.BIDDER:
         await DocumentDownload(
             document=document_id,

@@ -19,7 +19,7 @@ from procurement import audit, notifications
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
-from procurement.deadlines import TimeLimits, china_date
+from procurement.deadlines import TimeLimits, TimelineInvalid, china_date
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.inquiry_rules import (
     FollowUp,
@@ -138,7 +138,10 @@ async def _framework(framework_id: int) -> FrameworkAgreement:
         await FrameworkAgreement.objects().where(FrameworkAgreement.id == framework_id).first()
     )
     if agreement is None:
-        raise NotFound(f"no framework agreement with id {framework_id} (框架协议不存在)")
+        raise NotFound(
+            "no framework agreement with id {framework_id} (框架协议不存在)",
+            framework_id=framework_id,
+        )
     return agreement
 
 
@@ -152,9 +155,13 @@ async def framework_supplier_ids(framework_id: int, *, on: date) -> list[int]:
     agreement = await _framework(framework_id)
     if not agreement.valid_from <= on <= agreement.valid_until:
         raise ValidationError(
-            f"framework agreement {agreement.name!r} is valid {agreement.valid_from} to "
-            f"{agreement.valid_until}, not on {on} (框架协议不在有效期内)",
+            "framework agreement {name!r} is valid {valid_from} to {valid_until}, not on {on} "
+            "(框架协议不在有效期内)",
             field="framework_id",
+            name=agreement.name,
+            valid_from=agreement.valid_from,
+            valid_until=agreement.valid_until,
+            on=on,
         )
     rows = await FrameworkSupplier.select(FrameworkSupplier.supplier).where(
         (FrameworkSupplier.agreement == framework_id)
@@ -176,9 +183,10 @@ async def _invited_suppliers(draft: InquiryDraft, today: date) -> tuple[Invitati
         unknown = [s for s in draft.supplier_ids if s not in registered]
         if unknown:
             raise ValidationError(
-                f"supplier(s) {', '.join(map(str, unknown))} are not approved suppliers of "
-                "goods (非本品目已登记供应商)",
+                "supplier(s) {suppliers} are not approved suppliers of goods "
+                "(非本品目已登记供应商)",
                 field="suppliers",
+                suppliers=", ".join(map(str, unknown)),
             )
         chosen = list(draft.supplier_ids)
     elif mode is InvitationMode.FRAMEWORK:
@@ -247,11 +255,11 @@ async def create_inquiry(
             project_id = await create_project(
                 actor, project_draft, clock=clock, calendar=calendar, limits=limits
             )
-        except ValidationError as exc:
+        except TimelineInvalid as exc:
             if exc.field not in {"bid_deadline", "documents_until", "opening_time"}:
                 raise
-            raise ValidationError(
-                f"quote deadline: {exc.message}", field="quote_deadline", code=exc.code
+            raise TimelineInvalid(
+                exc.violations, field="quote_deadline", lead="quote deadline: {violations}"
             ) from exc
         lot = (await get_lot_of_project(project_id))[0]
         inquiry = Inquiry(
@@ -318,7 +326,9 @@ async def get_inquiry(inquiry_id: int) -> Inquiry:
     """The inquiry, or NotFound."""
     inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
     if inquiry is None:
-        raise NotFound(f"no price inquiry with id {inquiry_id} (询价项目不存在)")
+        raise NotFound(
+            "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
+        )
     return inquiry
 
 
@@ -364,7 +374,9 @@ async def inquiry_view(actor: Actor, inquiry_id: int) -> dict[str, Any]:
         ensure_purchaser_owns(actor, project)
     elif actor.role is Role.BIDDER:
         if not await is_invited(inquiry_id, actor.organisation_id):
-            raise NotFound(f"no price inquiry with id {inquiry_id} (询价项目不存在)")
+            raise NotFound(
+                "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
+            )
     elif actor.role not in {Role.ADMIN, Role.SUPERVISOR}:
         raise Forbidden("this inquiry is visible to its purchaser and invited suppliers")
     lot = await get_lot(inquiry.lot)
@@ -465,9 +477,11 @@ async def record_verdict(
             code="not_opened",
         )
     if status not in VERDICT_STATES:
-        raise Conflict(f"this inquiry is {status.value}; its verdicts are final")
+        raise Conflict("this inquiry is {status}; its verdicts are final", status=status)
     if not await is_invited(inquiry_id, supplier_id):
-        raise ValidationError(f"supplier {supplier_id} was not invited", field="supplier_id")
+        raise ValidationError(
+            "supplier {supplier_id} was not invited", field="supplier_id", supplier_id=supplier_id
+        )
     reason = reason.strip()
     if not compliant and not reason:
         raise ValidationError(
@@ -501,6 +515,15 @@ async def verdicts_of(inquiry_id: int) -> dict[int, tuple[bool, str]]:
     return {int(r["supplier"]): (bool(r["compliant"]), str(r["reason"])) for r in rows}
 
 
+def _follow_up_recorded(choice: str) -> Conflict:
+    """A second follow-up: one sentence per recorded choice, for the catalog."""
+    if choice == FollowUp.RERUN:
+        return Conflict("the follow-up was already recorded: rerun")
+    if choice == FollowUp.CHANGE_METHOD:
+        return Conflict("the follow-up was already recorded: change_method")
+    return Conflict("the follow-up was already recorded: {choice}", choice=choice)
+
+
 async def record_follow_up(
     actor: Actor,
     inquiry_id: int,
@@ -525,7 +548,7 @@ async def record_follow_up(
     if LotStatus(lot.status) is not LotStatus.FAILED:
         raise Conflict("only a failed inquiry needs a follow-up (询价失败后方可选择)")
     if inquiry.follow_up:
-        raise Conflict(f"the follow-up was already recorded: {inquiry.follow_up}")
+        raise _follow_up_recorded(str(inquiry.follow_up))
     async with transaction(Inquiry._meta.db):
         await Inquiry.update(
             {
@@ -573,8 +596,9 @@ async def create_framework(
     unknown = [s for s in suppliers if s not in registered]
     if unknown:
         raise ValidationError(
-            f"supplier(s) {', '.join(map(str, unknown))} are not approved suppliers of goods",
+            "supplier(s) {suppliers} are not approved suppliers of goods",
             field="suppliers",
+            suppliers=", ".join(map(str, unknown)),
         )
     if not suppliers:
         raise ValidationError("admit at least one supplier", field="suppliers")

@@ -68,14 +68,23 @@ class QuoteLine:
         return (self.quantity * self.unit_price).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+_NOT_A_NUMBER = {
+    "a percentage": "a percentage must be a number, got {text!r}",
+    "a quantity": "a quantity must be a number, got {text!r}",
+    "a unit price": "a unit price must be a number, got {text!r}",
+}
+"""The message for each ``what`` of :func:`parse_decimal`, one sentence each for the catalog."""
+
+
 def parse_decimal(text: object, field: str, *, what: str) -> Decimal:
     """A finite decimal from user input, or a ValidationError naming the field."""
+    message = _NOT_A_NUMBER.get(what, "{what} must be a number, got {text!r}")
     try:
         value = Decimal(str(text).strip().replace(",", ""))
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationError(f"{what} must be a number, got {text!r}", field=field) from exc
+        raise ValidationError(message, field=field, what=what, text=text) from exc
     if not value.is_finite():
-        raise ValidationError(f"{what} must be a number, got {text!r}", field=field)
+        raise ValidationError(message, field=field, what=what, text=text)
     return value
 
 
@@ -88,22 +97,28 @@ def check_items(items: Sequence[Item]) -> None:
     if not items:
         raise ValidationError("an inquiry needs at least one item (至少一项货物)", field="items")
     if len(items) > MAX_ITEMS:
-        raise ValidationError(f"at most {MAX_ITEMS} items per inquiry", field="items")
+        raise ValidationError("at most {most} items per inquiry", field="items", most=MAX_ITEMS)
     for item in items:
         prefix = f"items.{item.number}"
         if not item.name.strip():
-            raise ValidationError(f"item {item.number} needs a name", field=f"{prefix}.name")
+            raise ValidationError(
+                "item {number} needs a name", field=f"{prefix}.name", number=item.number
+            )
         if not item.unit.strip():
-            raise ValidationError(f"item {item.number} needs a unit", field=f"{prefix}.unit")
+            raise ValidationError(
+                "item {number} needs a unit", field=f"{prefix}.unit", number=item.number
+            )
         if not 0 < item.quantity < _MAX_QUANTITY:
             raise ValidationError(
-                f"item {item.number}: the quantity must be positive (数量须大于零)",
+                "item {number}: the quantity must be positive (数量须大于零)",
                 field=f"{prefix}.quantity",
+                number=item.number,
             )
         if item.quantity != item.quantity.quantize(Decimal("0.001")):
             raise ValidationError(
-                f"item {item.number}: at most three decimals in a quantity",
+                "item {number}: at most three decimals in a quantity",
                 field=f"{prefix}.quantity",
+                number=item.number,
             )
 
 
@@ -116,13 +131,17 @@ def check_invited(suppliers: Iterable[int], minimum: int = MIN_INVITED) -> list[
     distinct = list(dict.fromkeys(suppliers))
     if len(distinct) < minimum:
         raise ValidationError(
-            f"a price inquiry invites at least {minimum} suppliers, found {len(distinct)} "
-            f"(询价须邀请不少于{minimum}家供应商; GPL Art. 40)",
+            "a price inquiry invites at least {minimum} suppliers, found {found} "
+            "(询价须邀请不少于{minimum}家供应商; GPL Art. 40)",
             field="suppliers",
             code="too_few_invited",
+            minimum=minimum,
+            found=len(distinct),
         )
     if len(distinct) > MAX_INVITED:
-        raise ValidationError(f"at most {MAX_INVITED} suppliers per inquiry", field="suppliers")
+        raise ValidationError(
+            "at most {most} suppliers per inquiry", field="suppliers", most=MAX_INVITED
+        )
     return distinct
 
 
@@ -140,33 +159,41 @@ def price_quote(items: Sequence[Item], lines: Sequence[QuoteLine]) -> Decimal:
         field = f"items.{line.item}"
         item = wanted.get(line.item)
         if item is None:
-            raise ValidationError(f"the inquiry has no item {line.item}", field=field)
+            raise ValidationError("the inquiry has no item {number}", field=field, number=line.item)
         if line.item in seen:
-            raise ValidationError(f"item {line.item} is priced twice", field=field)
+            raise ValidationError("item {number} is priced twice", field=field, number=line.item)
         seen.add(line.item)
         if line.quantity != item.quantity:
             raise ValidationError(
-                f"item {line.item} ({item.name}): quote for the requested quantity "
-                f"{item.quantity} {item.unit}, not {line.quantity} (报价数量须与询价数量一致)",
+                "item {number} ({name}): quote for the requested quantity {quantity} {unit}, "
+                "not {quoted} (报价数量须与询价数量一致)",
                 field=f"{field}.quantity",
                 code="quantity_mismatch",
+                number=line.item,
+                name=item.name,
+                quantity=item.quantity,
+                unit=item.unit,
+                quoted=line.quantity,
             )
         if not 0 < line.unit_price < _MAX_PRICE:
             raise ValidationError(
-                f"item {line.item} ({item.name}): the unit price must be positive (单价须大于零)",
+                "item {number} ({name}): the unit price must be positive (单价须大于零)",
                 field=f"{field}.unit_price",
+                number=line.item,
+                name=item.name,
             )
         if line.unit_price != line.unit_price.quantize(_CENT):
             raise ValidationError(
-                f"item {line.item}: a unit price has at most two decimals (fen)",
+                "item {number}: a unit price has at most two decimals (fen)",
                 field=f"{field}.unit_price",
+                number=line.item,
             )
         total += line.amount
     missing = sorted(set(wanted) - seen)
     if missing:
         raise ValidationError(
-            f"every item must be priced; missing item(s) {', '.join(map(str, missing))} "
-            "(须对全部货物报价)",
+            "every item must be priced; missing item(s) {missing} (须对全部货物报价)",
             field=f"items.{missing[0]}.unit_price",
+            missing=", ".join(map(str, missing)),
         )
     return total

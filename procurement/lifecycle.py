@@ -10,13 +10,25 @@ RULES §3, §8.2). Every change of a lot's state goes through :func:`next_status
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 from procurement.exceptions import Conflict, ValidationError
 
 
 class _Labelled(StrEnum):
-    """A StrEnum whose members have a Chinese and an English label for pages and notices."""
+    """A StrEnum whose members have a Chinese and an English label for pages and notices.
+
+    In a message template ``{status}`` is the value, as for any string; ``{status:zh}`` and
+    ``{status:en}`` are the labels, so a translation can name the state in its own words.
+    """
+
+    def __format__(self, spec: str) -> str:
+        if spec == "zh":
+            return self.label_zh
+        if spec == "en":
+            return self.label_en
+        return super().__format__(spec)
 
     @property
     def label_zh(self) -> str:
@@ -159,15 +171,35 @@ _TRANSITIONS: Mapping[tuple[LotStatus, LotEvent], LotStatus] = {
     },
 }
 
-_DONE = {
-    LotEvent.PUBLISH: ("published", "发布"),
-    LotEvent.CLOSE_BIDDING: ("closed for bidding", "截止投标"),
-    LotEvent.OPEN: ("opened", "开标"),
-    LotEvent.START_EVALUATION: ("put into evaluation", "开始评审"),
-    LotEvent.AWARD: ("awarded", "确定中标/成交"),
-    LotEvent.FAIL: ("declared failed", "废标/流标"),
-    LotEvent.CANCEL: ("cancelled", "终止"),
+_REFUSED = {
+    LotEvent.PUBLISH: "a lot in state '{current}' cannot be published; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能发布)",
+    LotEvent.CLOSE_BIDDING: "a lot in state '{current}' cannot be closed for bidding; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能截止投标)",
+    LotEvent.OPEN: "a lot in state '{current}' cannot be opened; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能开标)",
+    LotEvent.START_EVALUATION: "a lot in state '{current}' cannot be put into evaluation; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能开始评审)",
+    LotEvent.AWARD: "a lot in state '{current}' cannot be awarded; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能确定中标/成交)",
+    LotEvent.FAIL: "a lot in state '{current}' cannot be declared failed; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能废标/流标)",
+    LotEvent.CANCEL: "a lot in state '{current}' cannot be cancelled; "
+    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能终止)",
 }
+"""The message refusing each event, one sentence per event for the catalog."""
+
+
+@dataclass(frozen=True)
+class _Allowed:
+    """The events a state allows, in a message: their values, or ``{allowed:zh}`` labels."""
+
+    events: tuple[LotEvent, ...]
+
+    def __format__(self, spec: str) -> str:
+        if spec == "zh":
+            return "、".join(e.label_zh for e in self.events) or "无（标段已办结）"
+        return ", ".join(e.value for e in self.events) or "nothing (the lot is final)"
 
 
 def allowed_events(current: LotStatus) -> list[LotEvent]:
@@ -185,13 +217,11 @@ def next_status(current: LotStatus, event: LotEvent) -> LotStatus:
     following = _TRANSITIONS.get((current, event))
     if following is not None:
         return following
-    allowed = ", ".join(e.value for e in allowed_events(current)) or "nothing (the lot is final)"
-    done_en, done_zh = _DONE[event]
     raise Conflict(
-        f"a lot in state '{current.value}' cannot be {done_en}; "
-        f"allowed from {current.value}: {allowed} "
-        f"(“{current.label_zh}”状态的标段不能{done_zh})",
+        _REFUSED[event],
         code="illegal_transition",
+        current=current,
+        allowed=_Allowed(tuple(allowed_events(current))),
     )
 
 
@@ -233,13 +263,15 @@ def check_method_allowed(category: ProjectCategory, method: ProcurementMethod) -
     if is_method_allowed(category, method):
         return
     if category is ProjectCategory.WORKS:
-        message = (
+        raise ValidationError(
             "works are procured by open or invitation tender only (TBL Art. 10; "
-            "工程只能公开招标或邀请招标)"
+            "工程只能公开招标或邀请招标)",
+            field="method",
+            code="method_not_allowed",
         )
-    else:
-        message = (
-            "price inquiry is for goods with uniform specifications only (GPL Art. 32; "
-            "询价只适用于货物)"
-        )
-    raise ValidationError(message, field="method", code="method_not_allowed")
+    raise ValidationError(
+        "price inquiry is for goods with uniform specifications only (GPL Art. 32; "
+        "询价只适用于货物)",
+        field="method",
+        code="method_not_allowed",
+    )

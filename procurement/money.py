@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from procurement.exceptions import ValidationError
+
 FEN_PER_YUAN = 100
 YUAN_PER_WAN = Decimal(10_000)
 CENT = Decimal("0.01")
@@ -16,8 +18,20 @@ CENT = Decimal("0.01")
 MAX_YUAN = Decimal(10) ** 14
 
 
-class MoneyError(ValueError):
-    """An amount that is not a valid sum of money (negative, not a number, too precise)."""
+#: ``MoneyError.code`` for each rule an amount can break.
+NOT_AN_AMOUNT = "not_an_amount"
+NEGATIVE = "negative_amount"
+TOO_LARGE = "amount_too_large"
+TOO_PRECISE = "amount_too_precise"
+NOT_WHOLE_FEN = "not_whole_fen"
+
+
+class MoneyError(ValidationError, ValueError):
+    """An amount that is not a valid sum of money (negative, not a number, too precise).
+
+    A ``ValueError`` to arithmetic code, and a user's input error whose message the catalogs
+    translate; ``code`` names the rule broken (:data:`NEGATIVE`, ...).
+    """
 
 
 def parse_yuan(text: str | int | Decimal) -> Decimal:
@@ -25,15 +39,24 @@ def parse_yuan(text: str | int | Decimal) -> Decimal:
     try:
         value = Decimal(str(text).strip().replace(",", ""))
     except InvalidOperation as exc:
-        raise MoneyError(f"{text!r} is not an amount of money") from exc
+        raise MoneyError(
+            "{text!r} is not an amount of money", code=NOT_AN_AMOUNT, text=text
+        ) from exc
     if not value.is_finite():
-        raise MoneyError(f"{text!r} is not an amount of money")
+        raise MoneyError("{text!r} is not an amount of money", code=NOT_AN_AMOUNT, text=text)
     if value < 0:
-        raise MoneyError(f"amount {value} must not be negative")
+        raise MoneyError("amount {value} must not be negative", code=NEGATIVE, value=value)
     if value > MAX_YUAN:  # "1e400" cannot be quantized; its fen would overflow the column
-        raise MoneyError(f"amount {value} is more than {MAX_YUAN:,} yuan")
+        raise MoneyError(
+            "amount {value} is more than {maximum:,} yuan",
+            code=TOO_LARGE,
+            value=value,
+            maximum=MAX_YUAN,
+        )
     if value != value.quantize(CENT):
-        raise MoneyError(f"amount {value} has more than 2 decimal places (fen)")
+        raise MoneyError(
+            "amount {value} has more than 2 decimal places (fen)", code=TOO_PRECISE, value=value
+        )
     return value.quantize(CENT)
 
 
@@ -41,7 +64,9 @@ def yuan_to_fen(yuan: Decimal) -> int:
     """Exact yuan (at most 2 decimals) to integer fen, the unit stored in the database."""
     fen = yuan * FEN_PER_YUAN
     if fen != fen.to_integral_value():
-        raise MoneyError(f"amount {yuan} is not a whole number of fen")
+        raise MoneyError(
+            "amount {value} is not a whole number of fen", code=NOT_WHOLE_FEN, value=yuan
+        )
     return int(fen)
 
 

@@ -93,6 +93,19 @@ async def publish_notice(
     return int(notice.id)
 
 
+_UNKNOWN = {
+    "kind": "unknown kind {value!r}",
+    "category": "unknown category {value!r}",
+    "method": "unknown method {value!r}",
+    "status": "unknown status {value!r}",
+}
+_NOT_A_DATE = {
+    "from": "from must be a date like 2026-11-25",
+    "to": "to must be a date like 2026-11-25",
+}
+"""The messages of :meth:`NoticeFilters.parse`, one sentence per filter for the catalog."""
+
+
 @dataclass(frozen=True)
 class NoticeFilters:
     """Portal search: free text and filters, all optional, validated by :meth:`parse`."""
@@ -118,7 +131,7 @@ class NoticeFilters:
             try:
                 return enum(value)
             except ValueError as exc:
-                raise ValidationError(f"unknown {name} {value!r}", field=name) from exc
+                raise ValidationError(_UNKNOWN[name], field=name, value=value) from exc
 
         def date_or_none(name: str) -> date | None:
             value = query.get(name, "").strip()
@@ -127,7 +140,7 @@ class NoticeFilters:
             try:
                 return date.fromisoformat(value)
             except ValueError as exc:
-                raise ValidationError(f"{name} must be a date like 2026-11-25", field=name) from exc
+                raise ValidationError(_NOT_A_DATE[name], field=name) from exc
 
         purchaser = query.get("purchaser", "").strip()
         page_text = query.get("page", "1").strip() or "1"
@@ -136,7 +149,7 @@ class NoticeFilters:
         text = query.get("q", "").strip()
         if len(text) > MAX_QUERY_LENGTH:
             raise ValidationError(
-                f"search text is limited to {MAX_QUERY_LENGTH} characters", field="q"
+                "search text is limited to {most} characters", field="q", most=MAX_QUERY_LENGTH
             )
         filters = cls(
             text=text,
@@ -235,7 +248,7 @@ async def get_notice(notice_id: int) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise NotFound(f"no notice with id {notice_id} (公告不存在)")
+        raise NotFound("no notice with id {notice_id} (公告不存在)", notice_id=notice_id)
     return row
 
 

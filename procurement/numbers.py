@@ -27,12 +27,16 @@ def parse_whole(
     """A whole number of ASCII digits between ``minimum`` and ``maximum``, or a clear error."""
     text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
     if not _WHOLE_NUMBER.fullmatch(text):
-        raise ValidationError(f"{field} must be a whole number", field=field)
+        raise ValidationError("{name} must be a whole number", field=field, name=field)
     number = int(text)
     if minimum is not None and number < minimum:
-        raise ValidationError(f"{field} must be at least {minimum}", field=field)
+        raise ValidationError(
+            "{name} must be at least {minimum}", field=field, name=field, minimum=minimum
+        )
     if number > maximum:
-        raise ValidationError(f"{field} must be at most {maximum}", field=field)
+        raise ValidationError(
+            "{name} must be at most {maximum}", field=field, name=field, maximum=maximum
+        )
     return number
 
 

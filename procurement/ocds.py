@@ -318,7 +318,7 @@ async def load_project_releases(project_id: int, base_url: str = "") -> list[dic
     """The releases of a published project (NotFound for drafts and unknown ids)."""
     rows = await Project.select().where(Project.id == project_id)
     if not rows or rows[0]["published_at"] is None:
-        raise NotFound(f"no published project with id {project_id}")
+        raise NotFound("no published project with id {project_id}", project_id=project_id)
     return (await _releases_for(rows, base_url))[0]
 
 

@@ -30,7 +30,7 @@ from procurement.lifecycle import (
     is_final,
     next_status,
 )
-from procurement.money import parse_yuan, yuan_to_fen
+from procurement.money import MoneyError, parse_yuan, yuan_to_fen
 from procurement.notices import NoticeKind, publish_notice
 from procurement.roles import SYSTEM_ACTOR, Actor, OrganisationKind, Role
 from procurement.tables import HolidayOverride, Lot, Organisation, Project
@@ -87,37 +87,44 @@ def _optional_fen(text: str, field_name: str) -> int | None:
 def _money(text: str, field_name: str) -> Decimal:
     try:
         return parse_yuan(text)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field=field_name) from exc
+    except MoneyError as exc:
+        values: dict[str, Any] = exc.params  # the amount's values, never field or code
+        raise ValidationError(exc.template, field=field_name, **values) from exc
 
 
 def _validate_lots(draft: ProjectDraft, category: ProjectCategory) -> list[dict[str, Any]]:
     if not draft.lots:
         raise ValidationError("a project needs at least one lot (至少一个标段)", field="lots")
     if len(draft.lots) > MAX_LOTS:
-        raise ValidationError(f"at most {MAX_LOTS} lots per project", field="lots")
+        raise ValidationError("at most {most} lots per project", field="lots", most=MAX_LOTS)
     lots = []
     for number, lot in enumerate(draft.lots, start=1):
         title = lot.title.strip()
         if not title:
-            raise ValidationError(f"lot {number} needs a title", field=f"lots.{number}.title")
+            raise ValidationError(
+                "lot {number} needs a title", field=f"lots.{number}.title", number=number
+            )
         budget = _money(lot.budget, f"lots.{number}.budget")
         if budget <= 0:
             raise ValidationError(
-                f"lot {number}: the budget must be positive", field=f"lots.{number}.budget"
+                "lot {number}: the budget must be positive",
+                field=f"lots.{number}.budget",
+                number=number,
             )
         reserve = _optional_fen(lot.reserve_price, f"lots.{number}.reserve_price")
         ceiling = _optional_fen(lot.ceiling_price, f"lots.{number}.ceiling_price")
         if category is ProjectCategory.WORKS and reserve is None and ceiling is None:
             raise ValidationError(
-                f"lot {number}: works need a reserve price (标底) or a ceiling price "
+                "lot {number}: works need a reserve price (标底) or a ceiling price "
                 "(最高投标限价) (TBL-R Art. 27)",
                 field=f"lots.{number}.reserve_price",
+                number=number,
             )
         if not 1 <= lot.max_bid_mib <= 4096:
             raise ValidationError(
-                f"lot {number}: bid size limit must be 1-4096 MiB",
+                "lot {number}: bid size limit must be 1-4096 MiB",
                 field=f"lots.{number}.max_bid_mib",
+                number=number,
             )
         lots.append(
             {
@@ -159,11 +166,15 @@ async def create_project(
     try:
         category = ProjectCategory(draft.category)
     except ValueError as exc:
-        raise ValidationError(f"unknown category {draft.category!r}", field="category") from exc
+        raise ValidationError(
+            "unknown category {value!r}", field="category", value=draft.category
+        ) from exc
     try:
         method = ProcurementMethod(draft.method)
     except ValueError as exc:
-        raise ValidationError(f"unknown method {draft.method!r}", field="method") from exc
+        raise ValidationError(
+            "unknown method {value!r}", field="method", value=draft.method
+        ) from exc
     check_method_allowed(category, method)
     if draft.custody_mode not in CUSTODY_MODES:
         raise ValidationError("custody mode must be custodians or platform", field="custody_mode")
@@ -238,7 +249,7 @@ async def get_project(project_id: int) -> Project:
     """The project, or NotFound."""
     project = await Project.objects().where(Project.id == project_id).first()
     if project is None:
-        raise NotFound(f"no project with id {project_id} (项目不存在)")
+        raise NotFound("no project with id {project_id} (项目不存在)", project_id=project_id)
     return project
 
 
@@ -246,7 +257,7 @@ async def get_lot(lot_id: int) -> Lot:
     """The lot, or NotFound."""
     lot = await Lot.objects().where(Lot.id == lot_id).first()
     if lot is None:
-        raise NotFound(f"no lot with id {lot_id} (标段不存在)")
+        raise NotFound("no lot with id {lot_id} (标段不存在)", lot_id=lot_id)
     return lot
 
 

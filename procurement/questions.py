@@ -32,7 +32,7 @@ async def ask_question(
         raise ValidationError("the question is empty", field="text")
     if len(text) > MAX_QUESTION_LENGTH:
         raise ValidationError(
-            f"a question is limited to {MAX_QUESTION_LENGTH} characters", field="text"
+            "a question is limited to {most} characters", field="text", most=MAX_QUESTION_LENGTH
         )
     if not await project_is_open_for_questions(project_id, clock.now()):
         raise Conflict("questions are closed for this project (澄清截止时间已过)")
@@ -55,7 +55,7 @@ async def answer_question(
     """The purchaser answers; the answer is published to all as a clarification notice."""
     question = await Question.objects().where(Question.id == question_id).first()
     if question is None:
-        raise NotFound(f"no question with id {question_id}")
+        raise NotFound("no question with id {question_id}", question_id=question_id)
     project = await get_project(question.project)
     ensure_purchaser_owns(actor, project)
     answer = answer.strip()

@@ -148,12 +148,30 @@ class ReportFilters:
         return params
 
 
+_YEAR_OUT_OF_RANGE = {
+    "from": "from must lie between {earliest} and {latest} (日期须在{earliest}年至{latest}年之间)",
+    "to": "to must lie between {earliest} and {latest} (日期须在{earliest}年至{latest}年之间)",
+    "month": "month must lie between {earliest} and {latest} "
+    "(日期须在{earliest}年至{latest}年之间)",
+}
+_NOT_A_DATE = {
+    "from": "from must be a date like 2026-11-01 (日期格式应为2026-11-01)",
+    "to": "to must be a date like 2026-11-01 (日期格式应为2026-11-01)",
+}
+_UNKNOWN_VALUE = {
+    "category": "unknown category {text!r}; one of: {allowed}",
+    "method": "unknown method {text!r}; one of: {allowed}",
+}
+"""Messages naming a filter, one sentence per filter for the catalog."""
+
+
 def _year_ok(day: date, field_name: str) -> date:
     if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
         raise ValidationError(
-            f"{field_name} must lie between {EARLIEST_YEAR} and {LATEST_YEAR} "
-            f"(日期须在{EARLIEST_YEAR}年至{LATEST_YEAR}年之间)",
+            _YEAR_OUT_OF_RANGE[field_name],
             field=field_name,
+            earliest=EARLIEST_YEAR,
+            latest=LATEST_YEAR,
         )
     return day
 
@@ -162,10 +180,7 @@ def _parse_date(text: str, field_name: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
-        raise ValidationError(
-            f"{field_name} must be a date like 2026-11-01 (日期格式应为2026-11-01)",
-            field=field_name,
-        ) from exc
+        raise ValidationError(_NOT_A_DATE[field_name], field=field_name) from exc
     return _year_ok(day, field_name)
 
 
@@ -185,9 +200,11 @@ def _enum_value(kind: type[_E], text: str, field_name: str) -> _E | None:
     try:
         return kind(text)
     except ValueError as exc:
-        allowed = ", ".join(member.value for member in kind)
         raise ValidationError(
-            f"unknown {field_name} {text!r}; one of: {allowed}", field=field_name
+            _UNKNOWN_VALUE[field_name],
+            field=field_name,
+            text=text,
+            allowed=", ".join(member.value for member in kind),
         ) from exc
 
 
@@ -200,8 +217,10 @@ def parse_filters(params: Mapping[str, str], *, today: date) -> ReportFilters:
     unknown = sorted(set(params) - FILTER_KEYS)
     if unknown:
         raise ValidationError(
-            f"unknown filter {', '.join(unknown)}; allowed: {', '.join(sorted(FILTER_KEYS))}",
+            "unknown filter {names}; allowed: {allowed}",
             field=unknown[0],
+            names=", ".join(unknown),
+            allowed=", ".join(sorted(FILTER_KEYS)),
         )
     month = params.get("month", "").strip()
     start_text = params.get("from", "").strip()
@@ -216,9 +235,10 @@ def parse_filters(params: Mapping[str, str], *, today: date) -> ReportFilters:
         period = Period(_parse_date(start_text, "from"), _parse_date(end_text, "to"))
         if period.end < period.start:
             raise ValidationError(
-                f"the range is inverted: from {period.start} is after to {period.end} "
-                "(起始日期晚于截止日期)",
+                "the range is inverted: from {start} is after to {end} (起始日期晚于截止日期)",
                 field="to",
+                start=period.start,
+                end=period.end,
             )
         if (period.end - period.start).days >= MAX_SPAN_DAYS:
             raise ValidationError(

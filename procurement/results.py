@@ -48,7 +48,7 @@ async def record_award(
         raise ValidationError("the award amount must be positive", field="award_amount")
     supplier = await Organisation.objects().where(Organisation.id == supplier_id).first()
     if supplier is None:
-        raise NotFound(f"no supplier with id {supplier_id}")
+        raise NotFound("no supplier with id {supplier_id}", supplier_id=supplier_id)
     async with transaction(Lot._meta.db):
         lot = await get_lot(lot_id)
         project = await get_project(lot.project)

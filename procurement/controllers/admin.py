@@ -88,7 +88,7 @@ class AdminController(Controller):
         if kind not in {"holiday", "working"}:
             raise ValidationError("kind must be holiday or working", field="kind")
         if await HolidayOverride.exists().where(HolidayOverride.day == day):
-            raise Conflict(f"{day} already has an override")
+            raise Conflict("{day} already has an override", day=day)
         await HolidayOverride(
             day=day, is_working_day=kind == "working", note=form_text(data, "note")[:200]
         ).save()

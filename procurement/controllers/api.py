@@ -47,7 +47,7 @@ class PublicApiController(Controller):
         if project.published_at is None:
             from procurement.exceptions import NotFound
 
-            raise NotFound(f"no project with id {project_id}")
+            raise NotFound("no project with id {project_id}", project_id=project_id)
         lots = (
             await Lot.select(
                 Lot.id,

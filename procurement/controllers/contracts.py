@@ -123,7 +123,9 @@ class ContractApiController(Controller):
         """Record the contract: ``{"amount_fen": 117580000, "signed_on": "2026-12-01"}``."""
         unknown = sorted(set(data) - {"amount_fen", "signed_on"})
         if unknown:
-            raise ValidationError(f"unknown field {', '.join(unknown)}", field=unknown[0])
+            raise ValidationError(
+                "unknown field {names}", field=unknown[0], names=", ".join(unknown)
+            )
         actor = require_actor(request)
         await record_contract(
             actor,

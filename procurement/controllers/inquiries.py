@@ -60,13 +60,17 @@ def _ids(values: list[str], field_name: str) -> list[int]:
         raise ValidationError("supplier ids must be whole numbers", field=field_name) from exc
 
 
+_NOT_A_DATE = {
+    "valid_from": "valid from must be a date",
+    "valid_until": "valid until must be a date",
+}
+
+
 def _date(text: str, field_name: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ValidationError(
-            f"{field_name.replace('_', ' ')} must be a date", field=field_name
-        ) from exc
+        raise ValidationError(_NOT_A_DATE[field_name], field=field_name) from exc
 
 
 def item_rows(form: dict[str, Any]) -> list[dict[str, str]]:

@@ -46,19 +46,41 @@ PURCHASER = roles(Role.PURCHASER)
 UPLOAD_LIMIT = 210 * 1024 * 1024
 
 
+_DATETIME_MESSAGES = {
+    # field: (when empty, when not a date and time); one sentence per field, for the catalog
+    "documents_from": (
+        "documents from is required",
+        "documents from must be a date and time",
+    ),
+    "documents_until": (
+        "documents until is required",
+        "documents until must be a date and time",
+    ),
+    "bid_deadline": ("bid deadline is required", "bid deadline must be a date and time"),
+    "opening_time": ("opening time is required", "opening time must be a date and time"),
+    "clarification_deadline": (
+        "clarification deadline is required",
+        "clarification deadline must be a date and time",
+    ),
+    "quote_deadline": ("quote deadline is required", "quote deadline must be a date and time"),
+}
+
+
 def parse_local_datetime(value: str, field: str, *, required: bool = True) -> datetime | None:
     """A ``datetime-local`` form value, read as China Standard Time."""
+    empty, malformed = _DATETIME_MESSAGES.get(
+        field, ("{name} is required", "{name} must be a date and time")
+    )
+    name = field.replace("_", " ")
     value = value.strip()
     if not value:
         if required:
-            raise ValidationError(f"{field.replace('_', ' ')} is required", field=field)
+            raise ValidationError(empty, field=field, name=name)
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError(
-            f"{field.replace('_', ' ')} must be a date and time", field=field
-        ) from exc
+        raise ValidationError(malformed, field=field, name=name) from exc
     return parsed.replace(tzinfo=CHINA) if parsed.tzinfo is None else parsed
 
 

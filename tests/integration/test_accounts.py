@@ -49,7 +49,7 @@ async def test_supplier_registers_and_waits_for_approval(client: AsyncTestClient
         "/login", data={"username": "newsupplier", "password": PASSWORD, **csrf(client)}
     )
     assert response.status_code == 403
-    assert "waiting for approval" in response.text
+    assert "注册信息正在审核中" in response.text  # the message in the page's language
 
 
 async def test_approved_supplier_can_log_in(client: AsyncTestClient[Litestar]) -> None:
@@ -91,7 +91,11 @@ async def test_bad_registration_is_refused_and_nothing_is_written(
     if field == "password":
         overrides["password2"] = value
     await client.get("/register")
-    response = await client.post("/register", data={**registration(**overrides), **csrf(client)})
+    response = await client.post(
+        "/register",
+        data={**registration(**overrides), **csrf(client)},
+        headers={"accept-language": "en"},
+    )
     assert response.status_code == 400
     assert message in response.text
     assert await Organisation.count() == 0
@@ -118,7 +122,7 @@ async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
             "/login", data={"username": username, "password": "wrong-password", **csrf(client)}
         )
         assert response.status_code == 403
-        assert "wrong username or password" in response.text
+        assert "用户名或密码错误" in response.text
 
 
 async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> None:

@@ -98,7 +98,7 @@ async def test_missing_file_field_is_a_clear_error(client: AsyncTestClient[Lites
         files={"other": ("a.txt", b"a")},
     )
     assert response.status_code == 400
-    assert "choose a file" in response.text
+    assert "请选择文件" in response.text  # the message in the page's language
 
 
 async def test_unknown_document_is_not_found(client: AsyncTestClient[Litestar]) -> None:

@@ -591,8 +591,14 @@ async def test_the_scheme_form_shows_every_problem_then_saves(
     }
     bad = await client.post(f"/purchaser/lots/{lot.id}/scheme", data={**fields, **csrf(client)})
     assert bad.status_code == 400
-    assert "small/micro deduction must be a number" in bad.text
-    assert "add up to 100, they add up to 90" in bad.text
+    assert "小微企业价格扣除比例须为数字" in bad.text  # each problem in the page's language
+    assert "各评审因素分值合计须为100分，现为 90 分" in bad.text
+    english = await client.post(
+        f"/purchaser/lots/{lot.id}/scheme?lang=en", data={**fields, **csrf(client)}
+    )
+    assert english.status_code == 400
+    assert "small/micro deduction must be a number" in english.text
+    assert "add up to 100, they add up to 90" in english.text
     assert not await LotScheme.exists().where(LotScheme.lot == lot.id)
     fields["small_or_micro_deduction"] = "15"
     fields["criteria"] += "\nB2 | commercial | 10 | 服务 | objective"

@@ -176,11 +176,14 @@ async def test_the_rfq_form_refuses_bad_input_with_a_4xx_and_writes_nothing(
     }
     response = await client.post("/purchaser/inquiries", data=form)
     assert response.status_code == 400
-    assert "working days" in response.text
+    assert "不得少于 3 个工作日" in response.text  # the message in the page's language
     too_few = {**form, "supplier_id": [str(s[0].organisation_id)]}
     response = await client.post("/purchaser/inquiries", data=too_few)
     assert response.status_code == 400
-    assert "at least 3 suppliers" in response.text
+    assert "询价须邀请不少于 3 家供应商" in response.text
+    english = await client.post("/purchaser/inquiries?lang=en", data=form)
+    assert english.status_code == 400
+    assert "working days" in english.text
     api = await client.post(
         "/api/inquiries",
         json={

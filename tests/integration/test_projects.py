@@ -188,5 +188,8 @@ async def test_new_project_form_creates_a_draft_with_lots(
     bad = {**form, "bid_deadline": "not a date"}
     refused = await client.post("/purchaser/projects", data=bad)
     assert refused.status_code == 400
-    assert "bid deadline must be a date and time" in refused.text
+    assert "投标截止时间须为日期和时间" in refused.text  # the message in the page's language
+    english = await client.post("/purchaser/projects?lang=en", data=bad)
+    assert english.status_code == 400
+    assert "bid deadline must be a date and time" in english.text
     assert await Project.count() == 1
