@@ -263,6 +263,8 @@ async def test_an_expert_keeps_availability_and_conflicts_current(
     assert user is not None
     await client.post("/logout", data=csrf(client))
     await login(client, user.username)
+    home = (await client.get("/expert")).text
+    assert 'href="/expert/evaluations"' in home  # the lots the expert evaluates, one click away
     day = SYSTEM_CLOCK.now().date() + timedelta(days=10)
     added = await client.post(
         "/expert/unavailable", data={"day": day.isoformat(), **csrf(client)}, follow_redirects=False
