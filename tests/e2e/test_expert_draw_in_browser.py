@@ -131,7 +131,7 @@ def test_an_administrator_imports_experts_and_reads_the_row_report(
     page.goto(f"{live_server}/admin/experts/import?lang=zh")
     page.set_input_files("#file", str(path))
     page.click("form[action='/admin/experts/import'] button[type=submit]")
-    expect(page.locator("#import-report")).to_contain_text("check character")
+    expect(page.locator("#import-report")).to_contain_text("校验码不符")
     page.screenshot(path=screenshot_path("expert-import-refused-zh"), full_page=True)
     page.set_input_files("#file", str(path))
     page.check("input[name=valid_rows]")

@@ -99,7 +99,7 @@ def test_purchaser_posts_suppliers_quote_quotes_open_and_the_lowest_wins(
     page.screenshot(path=screenshot_path("inquiry-form"), full_page=True)
     page.click("#inquiry-form button[type=submit]")
     error = page.locator(".flash.error")
-    expect(error).to_contain_text("3个工作日")
+    expect(error).to_contain_text("不得少于 3 个工作日")
     expect(page.locator("#title")).to_have_value("服务器询价")
     expect(
         page.locator(f"input[name=supplier_id][value='{suppliers[names[0]].organisation_id}']")

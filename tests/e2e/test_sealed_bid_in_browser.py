@@ -44,7 +44,11 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     deadline = SYSTEM_CLOCK.now() + timedelta(days=25)
     project_id = run_async(
         published_project(
-            purchaser, deadline=deadline, custody_mode="platform", title="实验室设备采购"
+            purchaser,
+            deadline=deadline,
+            custody_mode="platform",
+            title="实验室设备采购",
+            budgets=("2000000.00",),  # the price below is within it: no question asked
         )
     )
     lot = run_async(first(Lot.objects().where(Lot.project == project_id)))
