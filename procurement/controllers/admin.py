@@ -9,16 +9,19 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
+from piccolo.query.functions import Count
 
 from procurement import audit
 from procurement.accounts import decide_supplier
 from procurement.exceptions import Conflict, ValidationError
 from procurement.roles import Role
 from procurement.tables import HolidayOverride, Organisation, User
-from procurement.web import form_text, render, require_actor, roles
+from procurement.web import form_text, parse_int, render, require_actor, roles
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ADMIN = roles(Role.ADMIN)
+#: Accounts per page of the administrator's user list.
+USERS_PER_PAGE = 50
 
 
 class AdminController(Controller):
@@ -28,7 +31,11 @@ class AdminController(Controller):
 
     @get("/", opt=ADMIN, name="admin_home")
     async def home(self, request: Request[Any, Any, Any]) -> Template:
-        """Pending supplier registrations, organisations, users and calendar overrides."""
+        """Pending supplier registrations, organisations, accounts by role, calendar overrides.
+
+        Accounts are counted here and listed on their own paged page: a platform holds
+        thousands of them (every expert of the pool has one).
+        """
         pending = (
             await Organisation.select()
             .where((Organisation.kind == "supplier") & (Organisation.status == "pending"))
@@ -39,15 +46,7 @@ class AdminController(Controller):
             .where(Organisation.status != "pending")
             .order_by(Organisation.kind, Organisation.name)
         )
-        users = await User.select(
-            User.id,
-            User.username,
-            User.display_name,
-            User.role,
-            User.status,
-            User.organisation.name.as_alias("org"),
-            User.last_login_at,
-        ).order_by(User.role, User.username)
+        by_role = await User.select(User.role, Count()).group_by(User.role)
         holidays = await HolidayOverride.select().order_by(HolidayOverride.day)
         return render(
             request,
@@ -55,9 +54,58 @@ class AdminController(Controller):
             {
                 "pending": pending,
                 "organisations": organisations,
-                "users": users,
+                "accounts": {row["role"]: int(row["count"]) for row in by_role},
                 "holidays": holidays,
                 "flash": request.query_params.get("done"),
+            },
+        )
+
+    @get("/users", opt=ADMIN, name="admin_users")
+    async def users(self, request: Request[Any, Any, Any]) -> Template:
+        """Accounts filtered by role and by username or name, a page at a time."""
+        role = request.query_params.get("role", "").strip()
+        if role and role not in {r.value for r in Role}:
+            raise ValidationError("unknown role {role}", role=role[:40], field="role")
+        query = request.query_params.get("q", "").strip()[:100]
+        page = parse_int(request.query_params.get("page", "1") or "1", "page", minimum=1)
+        conditions: list[Any] = []
+        if role:
+            conditions.append(User.role == role)
+        if query:
+            pattern = f"%{query.replace('%', '')}%"
+            conditions.append(User.username.ilike(pattern) | User.display_name.ilike(pattern))
+        select = User.select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.status,
+            User.organisation.name.as_alias("org"),
+            User.organisation.name_en.as_alias("org_en"),
+            User.last_login_at,
+        )
+        count = User.count()
+        if conditions:
+            select = select.where(*conditions)
+            count = count.where(*conditions)
+        rows = (
+            await select.order_by(User.role)
+            .order_by(User.username)
+            .limit(USERS_PER_PAGE)
+            .offset((page - 1) * USERS_PER_PAGE)
+        )
+        matching = int(await count)
+        return render(
+            request,
+            "admin/users.html",
+            {
+                "users": rows,
+                "roles": list(Role),
+                "role": role,
+                "q": query,
+                "matching": matching,
+                "page": page,
+                "pages": max(1, -(-matching // USERS_PER_PAGE)),
             },
         )
 

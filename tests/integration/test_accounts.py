@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -163,3 +164,38 @@ async def test_login_attempts_are_rate_limited(settings: Settings) -> None:
             statuses.append(response.status_code)
     assert statuses[:3] == [403, 403, 403]
     assert statuses[3:] == [429, 429]
+
+
+async def test_the_admin_counts_accounts_by_role_and_lists_them_a_page_at_a_time(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """Every expert of the pool has an account: one list of every user ran to 15,000 px."""
+    from procurement.controllers.admin import USERS_PER_PAGE
+
+    experts = [await actor(Role.EXPERT) for _ in range(USERS_PER_PAGE + 3)]
+    bidder = await actor(Role.BIDDER)
+    admin = await actor(Role.ADMIN)
+    await login(client, admin.username)
+    home = (await client.get("/admin?lang=en")).text
+    assert bidder.username not in home  # counted, not listed
+    assert re.search(
+        rf'href="/admin/users\?role=expert">Evaluation expert</a> <span class="muted">'
+        rf"{len(experts)}</span>",
+        home,
+    )
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<tr data-user="([^"]+)">', page)
+
+    first = (await client.get("/admin/users?role=expert")).text
+    second = (await client.get("/admin/users?role=expert&page=2")).text
+    assert len(listed(first)) == USERS_PER_PAGE
+    assert sorted(listed(first) + listed(second)) == sorted(e.username for e in experts)
+    assert 'rel="next"' in first
+    assert 'rel="next"' not in second
+    found = (await client.get(f"/admin/users?q={bidder.username}")).text
+    assert listed(found) == [bidder.username]
+    refused = await client.get("/admin/users?role=root&lang=en")
+    assert refused.status_code == 400
+    assert "unknown role root" in refused.text
+    assert (await client.get("/admin/users?page=0")).status_code == 400

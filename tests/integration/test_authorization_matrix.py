@@ -34,6 +34,7 @@ A, P, B, E, C, S = (
 #: Sensitive routes and who may call them, written independently of the declarations.
 EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/admin"): {A},
+    ("GET", "/admin/users"): {A},
     ("POST", "/admin/suppliers/{organisation_id:int}/approve"): {A},
     ("POST", "/admin/holidays"): {A},
     ("GET", "/purchaser"): {P},
