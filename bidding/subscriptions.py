@@ -7,14 +7,16 @@ from typing import Any
 from bidding import services
 from bidding.runtime import current
 from procurement import events
+from procurement.clock import SYSTEM_CLOCK, Clock
 
 
 async def _lot_published(*, lot_id: int, custody_mode: str, **_: Any) -> None:
     await services.create_opening_key(lot_id, custody_mode, master=current().master_key)
 
 
-async def _lot_bidding_closed(*, lot_id: int, **_: Any) -> None:
-    await services.on_bidding_closed(lot_id)
+async def _lot_bidding_closed(*, lot_id: int, clock: Clock = SYSTEM_CLOCK, **_: Any) -> None:
+    """The closing's own clock: a failure for too few bids is dated when bidding closed."""
+    await services.on_bidding_closed(lot_id, clock=clock)
 
 
 def subscribe() -> None:

@@ -432,7 +432,7 @@ async def close_lot_if_due(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> bool:
             clock=clock,
             payload={"bid_deadline": project.bid_deadline.isoformat()},
         )
-        await events.emit(events.LOT_BIDDING_CLOSED, lot_id=lot_id)
+        await events.emit(events.LOT_BIDDING_CLOSED, lot_id=lot_id, clock=clock)
     return True
 
 

@@ -20,7 +20,7 @@ from procurement.db import bind_engine, engine_for
 from procurement.lifecycle import LotStatus
 from procurement.money import savings_rate
 from procurement.settings import Settings
-from procurement.tables import Lot
+from procurement.tables import Lot, Notice
 from storage import open_object_store
 from tests.conftest import run_cli
 from zhaocai.demo import load_demo_data
@@ -85,6 +85,12 @@ async def test_demo_loads_with_every_state_on(today: str, tmp_path: Path) -> Non
             assert published < lot["awarded_at"] <= now
         if status is LotStatus.CANCELLED:
             assert published <= lot["concluded_at"] <= now
+        if status is LotStatus.FAILED:  # too few bids: failed when bidding closed
+            assert lot["bid_deadline"] <= lot["concluded_at"] <= now
+    notices = await Notice.select(Notice.kind, Notice.published_at)
+    assert notices
+    late = [n for n in notices if n["published_at"] is not None and n["published_at"] > now]
+    assert not late, f"notices dated after the demo loaded: {late}"
 
     # the award is the winning bid's declared price, and the savings are plausible
     awarded = await Lot.objects().where(Lot.status == LotStatus.AWARDED).first()
