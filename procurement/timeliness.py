@@ -60,6 +60,8 @@ class DeadlineItem:
     rule: str
     key: str = ""
     """Stable identity of the item (e.g. ``contract:17``): one overdue warning per key."""
+    unit_name_en: str = ""
+    """The unit's English name, shown on English pages when the unit gave one."""
 
     @property
     def identity(self) -> str:
@@ -82,6 +84,7 @@ class UnitGroup:
     unit_id: int
     unit_name: str
     items: list[ItemStatus]
+    unit_name_en: str = ""
 
     def count(self, light: str) -> int:
         """How many items have ``light``."""
@@ -119,9 +122,9 @@ def group_by_unit(statuses: Iterable[ItemStatus]) -> list[UnitGroup]:
     groups: dict[int, UnitGroup] = {}
     for status in statuses:
         item = status.item
-        groups.setdefault(item.unit_id, UnitGroup(item.unit_id, item.unit_name, [])).items.append(
-            status
-        )
+        groups.setdefault(
+            item.unit_id, UnitGroup(item.unit_id, item.unit_name, [], item.unit_name_en)
+        ).items.append(status)
     return sorted(groups.values(), key=lambda g: (-g.count("red"), -g.count("yellow"), g.unit_name))
 
 
@@ -152,6 +155,7 @@ async def unanswered_questions(calendar: WorkingDayCalendar, now: datetime) -> l
         Question.project.code.as_alias("code"),
         Question.project.purchaser.id.as_alias("unit_id"),  # type: ignore[union-attr]
         Question.project.purchaser.name.as_alias("unit_name"),  # type: ignore[union-attr]
+        Question.project.purchaser.name_en.as_alias("unit_name_en"),  # type: ignore[union-attr]
     ).where(Question.answered_at.is_null())
     return [
         DeadlineItem(
@@ -160,6 +164,7 @@ async def unanswered_questions(calendar: WorkingDayCalendar, now: datetime) -> l
             label_en="Answer a supplier's question",
             unit_id=int(row["unit_id"]),
             unit_name=str(row["unit_name"]),
+            unit_name_en=str(row["unit_name_en"] or ""),
             subject=f"{row['code']} · Q{row['id']}",
             link=f"/projects/{row['project_id']}",
             due=end_of_working_day(calendar, row["asked_at"], ANSWER_WORKING_DAYS),
@@ -182,6 +187,7 @@ def _lot_columns() -> list[object]:
         Lot.project.bid_deadline.as_alias("bid_deadline"),
         Lot.project.purchaser.id.as_alias("unit_id"),  # type: ignore[union-attr]
         Lot.project.purchaser.name.as_alias("unit_name"),  # type: ignore[union-attr]
+        Lot.project.purchaser.name_en.as_alias("unit_name_en"),  # type: ignore[union-attr]
     ]
 
 
@@ -202,6 +208,7 @@ async def openings_due(calendar: WorkingDayCalendar, now: datetime) -> list[Dead
             label_en="Open the bids",
             unit_id=int(row["unit_id"]),
             unit_name=str(row["unit_name"]),
+            unit_name_en=str(row["unit_name_en"] or ""),
             subject=f"{row['code']} · {row['number']}",
             link=f"/projects/{row['project_id']}",
             due=row["opening_time"],
@@ -229,6 +236,7 @@ async def award_confirmations_due(
             label_en="Confirm the award",
             unit_id=int(row["unit_id"]),
             unit_name=str(row["unit_name"]),
+            unit_name_en=str(row["unit_name_en"] or ""),
             subject=f"{row['code']} · {row['number']}",
             link=f"/projects/{row['project_id']}",
             due=end_of_working_day(calendar, row["updated_at"], AWARD_CONFIRMATION_WORKING_DAYS),
@@ -247,7 +255,8 @@ async def contracts_due(calendar: WorkingDayCalendar, now: datetime) -> list[Dea
     rows = await Lot.raw(
         """
         SELECT l.id AS id, l.number AS number, l.awarded_at AS awarded_at,
-               p.id AS project_id, p.code AS code, o.id AS unit_id, o.name AS unit_name
+               p.id AS project_id, p.code AS code, o.id AS unit_id, o.name AS unit_name,
+               o.name_en AS unit_name_en
         FROM lot l JOIN project p ON p.id = l.project
              JOIN organisation o ON o.id = p.purchaser
              LEFT JOIN contract c ON c.lot = l.id
@@ -261,6 +270,7 @@ async def contracts_due(calendar: WorkingDayCalendar, now: datetime) -> list[Dea
             label_en="Sign the contract",
             unit_id=int(row["unit_id"]),
             unit_name=str(row["unit_name"]),
+            unit_name_en=str(row["unit_name_en"] or ""),
             subject=f"{row['code']} · {row['number']}",
             link=f"/purchaser/lots/{row['id']}/contract",
             due=signing_due(as_aware(row["awarded_at"])),

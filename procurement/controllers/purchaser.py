@@ -162,6 +162,7 @@ class PurchaserController(Controller):
                 Project.id,
                 Project.code,
                 Project.title,
+                Project.title_en,
                 Project.category,
                 Project.method,
                 Project.budget_fen,

@@ -447,7 +447,7 @@ def render_translator(request: Request[Any, Any, Any]) -> Any:
 
 async def purchasing_units(actor: Actor) -> list[dict[str, Any]]:
     """Units for the filter: every purchasing unit, or the purchaser's own."""
-    query = Organisation.select(Organisation.id, Organisation.name).where(
+    query = Organisation.select(Organisation.id, Organisation.name, Organisation.name_en).where(
         Organisation.kind == "purchasing_unit"
     )
     if actor.role is Role.PURCHASER:
