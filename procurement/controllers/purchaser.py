@@ -246,7 +246,7 @@ class PurchaserController(Controller):
                 "documents": await list_documents(project_id),
                 "questions": await questions_for(actor, project_id),
                 "notices": await Notice.select(
-                    Notice.id, Notice.kind, Notice.title, Notice.published_at
+                    Notice.id, Notice.kind, Notice.title, Notice.title_en, Notice.published_at
                 )
                 .where(Notice.project == project_id)
                 .order_by(Notice.published_at),
