@@ -38,7 +38,7 @@ from expert_pool.tables import (
 from procurement import audit
 from procurement.accounts import create_user
 from procurement.clock import SYSTEM_CLOCK, Clock
-from procurement.db import transaction
+from procurement.db import one_page, transaction
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError, ZhaocaiError
 from procurement.numbers import is_whole_number, parse_whole
 from procurement.roles import Actor, Role
@@ -516,17 +516,8 @@ async def list_experts(
         Expert.status,
         Expert.certificate_expires_on,
         Expert.employer.name.as_alias("employer_name"),
-    )
-    count = Expert.count()
-    if conditions:
-        select = select.where(*conditions)
-        count = count.where(*conditions)
-    rows = (
-        await select.order_by(Expert.id)
-        .limit(EXPERTS_PER_PAGE)
-        .offset((page - 1) * EXPERTS_PER_PAGE)
-    )
-    return list(rows), int(await count)
+    ).order_by(Expert.id)
+    return await one_page(select, Expert.count(), conditions, page=page, per_page=EXPERTS_PER_PAGE)
 
 
 async def pool_size() -> int:

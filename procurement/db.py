@@ -68,3 +68,18 @@ def as_aware(value: datetime | str) -> datetime:
     """
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def one_page(
+    select: Any, count: Any, conditions: list[Any], *, page: int, per_page: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Rows of one page of a filtered list, and how many rows match in all.
+
+    ``select`` comes ordered; ``conditions`` apply to both queries, so the page and the
+    count always describe the same list (the notice search, the registry, the accounts).
+    """
+    for condition in conditions:
+        select = select.where(condition)
+        count = count.where(condition)
+    rows = await select.limit(per_page).offset((page - 1) * per_page)
+    return list(rows), int(await count)

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from procurement import audit
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
+from procurement.db import one_page
 from procurement.exceptions import NotFound, ValidationError
 from procurement.lifecycle import LotStatus, ProcurementMethod, ProjectCategory
 from procurement.numbers import parse_whole
@@ -215,18 +216,14 @@ async def search_notices(filters: NoticeFilters) -> tuple[list[dict[str, Any]], 
 
         lot_projects = await Lot.select(Lot.project).where(Lot.status == filters.status)
         conditions.append(Notice.project.is_in([r["project"] for r in lot_projects] or [0]))
-    query = Notice.select(*NOTICE_COLUMNS)
-    count_query = Notice.count()
-    for condition in conditions:
-        query = query.where(condition)
-        count_query = count_query.where(condition)
-    rows = await (
-        query.order_by(Notice.published_at, ascending=False)
+    newest_first = (
+        Notice.select(*NOTICE_COLUMNS)
+        .order_by(Notice.published_at, ascending=False)
         .order_by(Notice.id, ascending=False)
-        .limit(PAGE_SIZE)
-        .offset((filters.page - 1) * PAGE_SIZE)
     )
-    return rows, await count_query
+    return await one_page(
+        newest_first, Notice.count(), conditions, page=filters.page, per_page=PAGE_SIZE
+    )
 
 
 async def get_notice(notice_id: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from piccolo.query.functions import Count
 
 from procurement import audit
 from procurement.accounts import decide_supplier
+from procurement.db import one_page
 from procurement.exceptions import Conflict, ValidationError
 from procurement.roles import Role
 from procurement.tables import HolidayOverride, Organisation, User
@@ -74,27 +75,23 @@ class AdminController(Controller):
         if query:
             pattern = f"%{query.replace('%', '')}%"
             conditions.append(User.username.ilike(pattern) | User.display_name.ilike(pattern))
-        select = User.select(
-            User.id,
-            User.username,
-            User.display_name,
-            User.role,
-            User.status,
-            User.organisation.name.as_alias("org"),
-            User.organisation.name_en.as_alias("org_en"),
-            User.last_login_at,
-        )
-        count = User.count()
-        if conditions:
-            select = select.where(*conditions)
-            count = count.where(*conditions)
-        rows = (
-            await select.order_by(User.role)
+        select = (
+            User.select(
+                User.id,
+                User.username,
+                User.display_name,
+                User.role,
+                User.status,
+                User.organisation.name.as_alias("org"),
+                User.organisation.name_en.as_alias("org_en"),
+                User.last_login_at,
+            )
+            .order_by(User.role)
             .order_by(User.username)
-            .limit(USERS_PER_PAGE)
-            .offset((page - 1) * USERS_PER_PAGE)
         )
-        matching = int(await count)
+        rows, matching = await one_page(
+            select, User.count(), conditions, page=page, per_page=USERS_PER_PAGE
+        )
         return render(
             request,
             "admin/users.html",
