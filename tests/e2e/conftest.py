@@ -61,6 +61,11 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def rows(query: Any) -> list[dict[str, Any]]:
+    """The rows of a piccolo ``select``, awaited inside :func:`run_async`."""
+    return list(await query)
+
+
 @pytest.fixture
 def database(settings: Settings) -> None:
     """The test database, bound in this process (packages wired as the app does), emptied."""

@@ -21,7 +21,7 @@ from procurement.roles import Role
 from procurement.settings import Settings
 from procurement.tables import Lot
 from storage import UploadNotFound, open_object_store
-from tests.e2e.conftest import run_async, screenshot_path
+from tests.e2e.conftest import rows, run_async, screenshot_path
 from tests.factories import (
     PASSWORD,
     actor,
@@ -31,11 +31,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-async def rows(query: Any) -> list[dict[str, Any]]:
-    """The rows of a piccolo ``select`` (run from Playwright's thread)."""
-    return list(await query)
 
 
 def test_a_supplier_withdraws_an_unfinished_and_a_submitted_bid(

@@ -18,15 +18,10 @@ from procurement.clock import SYSTEM_CLOCK
 from procurement.roles import Role
 from procurement.settings import Settings
 from procurement.tables import Lot
-from tests.e2e.conftest import run_async, screenshot_path
+from tests.e2e.conftest import rows, run_async, screenshot_path
 from tests.factories import PASSWORD, actor, published_project
 
 pytestmark = pytest.mark.e2e
-
-
-async def rows(query: Any) -> list[dict[str, Any]]:
-    """The rows of a piccolo ``select`` (run from Playwright's thread)."""
-    return list(await query)
 
 
 def test_a_price_over_budget_is_questioned_and_one_within_it_is_not(
