@@ -67,7 +67,7 @@ from bidding.tables import (
     OpeningRecord,
 )
 from procurement import audit
-from procurement.clock import SYSTEM_CLOCK, Clock
+from procurement.clock import SYSTEM_CLOCK, Clock, china_time
 from procurement.db import as_aware, is_unique_violation, transaction
 from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
 from procurement.inquiries import inquiry_of_lot, is_invited
@@ -246,7 +246,7 @@ def _refuse_unless_open_for_bids(lot: Any, project: Any, now: datetime) -> None:
         raise DeadlinePassed(
             "the bid deadline {deadline} has passed; the server clock is authoritative "
             "(投标截止时间已过)",
-            deadline=project.bid_deadline.isoformat(),
+            deadline=china_time(project.bid_deadline),
         )
     if LotStatus(lot.status) is not LotStatus.PUBLISHED:
         raise Conflict("this lot is not open for bids (当前标段不接受投标)")

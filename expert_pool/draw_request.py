@@ -16,6 +16,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from expert_pool.specialties import specialty
+from procurement.clock import CHINA, china_time
 from procurement.exceptions import ValidationError
 
 
@@ -146,14 +147,15 @@ def validate_draw_request(request: DrawRequest, *, now: datetime) -> DrawRequest
         raise InvalidDrawRequest(
             "experts are drawn only after the bid deadline {deadline}, "
             "when the bidders to avoid are known (GPL-R Art. 9)",
-            deadline=request.bid_deadline.isoformat(),
+            deadline=china_time(request.bid_deadline),
             field="bid_deadline",
         )
-    if request.evaluation_date < request.bid_deadline.date():
+    deadline_day = request.bid_deadline.astimezone(CHINA).date()  # the day people know it by
+    if request.evaluation_date < deadline_day:
         raise InvalidDrawRequest(
             "the evaluation date {evaluation_date} is before the bid deadline {deadline}",
             evaluation_date=request.evaluation_date.isoformat(),
-            deadline=request.bid_deadline.date().isoformat(),
+            deadline=deadline_day.isoformat(),
             field="evaluation_date",
         )
     return replace(request, quotas=quotas)

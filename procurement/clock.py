@@ -9,6 +9,15 @@ from zoneinfo import ZoneInfo
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
+def china_time(moment: datetime) -> str:
+    """A moment as a message states it: China Standard Time, which deadlines are set in.
+
+    Stored moments are UTC; a refusal that said "the bid deadline 2026-12-28T01:00:00+00:00
+    has passed" made the bidder convert a deadline it knows as 09:00.
+    """
+    return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M:%S} (UTC+8)"
+
+
 class Clock(Protocol):
     """Source of the current time; the server clock is authoritative (ETM Art. 27-28)."""
 

@@ -59,6 +59,23 @@ def test_evaluation_on_the_deadline_day_is_allowed_but_not_before() -> None:
         validate_draw_request(request(evaluation_date=date(2025, 6, 15)), now=AFTER)
 
 
+def test_the_deadline_day_is_the_day_in_china() -> None:
+    """09:00 China time on 2025-06-17 is 01:00 UTC that day, and 17:00 UTC the day before
+    for a deadline at 01:00: the evaluation date compares with the day people know."""
+    early = datetime(2025, 6, 16, 17, 0, tzinfo=UTC)  # 2025-06-17 01:00 in China
+    validate_draw_request(request(bid_deadline=early, evaluation_date=date(2025, 6, 17)), now=early)
+    with pytest.raises(InvalidDrawRequest, match="before the bid deadline 2025-06-17"):
+        validate_draw_request(
+            request(bid_deadline=early, evaluation_date=date(2025, 6, 16)), now=early
+        )
+
+
+def test_a_refusal_names_the_deadline_in_china_time() -> None:
+    with pytest.raises(InvalidDrawRequest) as refused:
+        validate_draw_request(request(), now=DEADLINE - timedelta(minutes=1))
+    assert "2025-06-16 17:30:00 (UTC+8)" in str(refused.value)
+
+
 def test_quotas_must_add_up_to_the_number_of_experts() -> None:
     with pytest.raises(InvalidDrawRequest, match="add up to 5 experts but 7"):
         validate_draw_request(request(experts_to_draw=7), now=AFTER)
