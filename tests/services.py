@@ -102,45 +102,75 @@ class Services:
         SeaweedFS takes 10-17 s to start, so one instance serves a whole test session.
         """
         if not port_open(S3_PORT):
-            weed = shutil.which("weed") or str(BIN_DIR / "weed")
-            data = Path(tempfile.mkdtemp(prefix="zhaocai-weed-"))
-            self.temp_dirs.append(data)
-            # SeaweedFS puts each gRPC port at port + 10000 unless told: name them all
-            ports = {
-                "master.port": free_port(),
-                "master.port.grpc": free_port(),
-                "volume.port": free_port(),
-                "volume.port.grpc": free_port(),
-                "filer.port": free_port(),
-                "filer.port.grpc": free_port(),
-                "s3.port.grpc": free_port(),
-                "s3.port.iceberg": free_port(),
-                "s3.port.lance": free_port(),
-            }
-            proc = subprocess.Popen(
-                [
-                    weed,
-                    "server",
-                    "-s3",
-                    f"-s3.port={S3_PORT}",
-                    f"-ip={HOST}",
-                    f"-ip.bind={HOST}",
-                    *(f"-{name}={port}" for name, port in ports.items()),
-                    # small volumes, many of them: every bucket (collection) takes 7
-                    "-volume.max=2000",
-                    "-master.volumeSizeLimitMB=256",
-                    "-master.telemetry=false",
-                    f"-dir={data}",
-                ],
-                stdout=(data / "weed.log").open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            self.processes.append(proc)
-            self.started.append("seaweedfs")
-            wait_for_port(S3_PORT, 60, "SeaweedFS S3")
+            failures: list[str] = []
+            for _attempt in range(3):  # a port picked free can be taken before weed binds it
+                problem = self._start_weed()
+                if problem is None:
+                    break
+                failures.append(problem)
+            else:
+                raise RuntimeError(
+                    "SeaweedFS S3 did not start on "
+                    f"{HOST}:{S3_PORT} in 3 attempts:\n" + "\n---\n".join(failures)
+                )
             _wait_for_s3_ready(f"{HOST}:{S3_PORT}")
         return f"{HOST}:{S3_PORT}"
+
+    def _start_weed(self, seconds: float = 60) -> str | None:
+        """Start SeaweedFS with fresh ports; None once S3 listens, else why not (its log).
+
+        A process that exits, or does not listen in ``seconds``, is stopped and its data
+        directory removed, so the caller can try again with other ports.
+        """
+        weed = shutil.which("weed") or str(BIN_DIR / "weed")
+        data = Path(tempfile.mkdtemp(prefix="zhaocai-weed-"))
+        # SeaweedFS puts each gRPC port at port + 10000 unless told: name them all
+        ports = {
+            "master.port": free_port(),
+            "master.port.grpc": free_port(),
+            "volume.port": free_port(),
+            "volume.port.grpc": free_port(),
+            "filer.port": free_port(),
+            "filer.port.grpc": free_port(),
+            "s3.port.grpc": free_port(),
+            "s3.port.iceberg": free_port(),
+            "s3.port.lance": free_port(),
+        }
+        log_path = data / "weed.log"
+        proc = subprocess.Popen(
+            [
+                weed,
+                "server",
+                "-s3",
+                f"-s3.port={S3_PORT}",
+                f"-ip={HOST}",
+                f"-ip.bind={HOST}",
+                *(f"-{name}={port}" for name, port in ports.items()),
+                # small volumes, many of them: every bucket (collection) takes 7
+                "-volume.max=2000",
+                "-master.volumeSizeLimitMB=256",
+                "-master.telemetry=false",
+                f"-dir={data}",
+            ],
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and proc.poll() is None:
+            if port_open(S3_PORT):
+                self.processes.append(proc)
+                self.started.append("seaweedfs")
+                self.temp_dirs.append(data)
+                return None
+            time.sleep(0.25)
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        tail = log_path.read_text(errors="replace")[-2000:]
+        shutil.rmtree(data, ignore_errors=True)
+        return f"exit code {proc.returncode}; ports {ports}; log tail:\n{tail}"
 
     def stop(self) -> None:
         """Stop every service this object started, newest first."""
