@@ -882,7 +882,10 @@ async def release_share(
         raise Forbidden("only key custodians release shares")
     lot = await _opening_time_reached(lot_id, clock.now())
     if LotStatus(lot.status) is not LotStatus.BIDDING_CLOSED:
-        raise _shares_no_longer_needed(lot.status)
+        raise Conflict(
+            "this lot is {status}; shares are no longer needed",
+            status=LotStatus(lot.status),  # the Chinese names it by label: {status:zh}
+        )
     opening = await opening_key_of(lot_id)
     record = (
         await KeyShareRecord.objects()
@@ -919,21 +922,6 @@ async def release_share(
         (KeyShareRecord.opening_key == opening.id) & (KeyShareRecord.released_share != "")
     )
     return {"released": released, "threshold": opening.threshold}
-
-
-def _shares_no_longer_needed(status: str) -> Conflict:
-    """A share released after the opening, one sentence per lot status."""
-    if status == LotStatus.OPENED:
-        return Conflict("this lot is opened; shares are no longer needed")
-    if status == LotStatus.EVALUATING:
-        return Conflict("this lot is evaluating; shares are no longer needed")
-    if status == LotStatus.AWARDED:
-        return Conflict("this lot is awarded; shares are no longer needed")
-    if status == LotStatus.FAILED:
-        return Conflict("this lot is failed; shares are no longer needed")
-    if status == LotStatus.CANCELLED:
-        return Conflict("this lot is cancelled; shares are no longer needed")
-    return Conflict("this lot is {status}; shares are no longer needed", status=status)
 
 
 async def _rebuild_key(opening: OpeningKey, master: bytes) -> Any:

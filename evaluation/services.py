@@ -287,7 +287,10 @@ async def seat_committee(
         raise ValidationError("users {users} are not active expert accounts", users=strangers)
     lot = await get_lot(lot_id)
     if LotStatus(lot.status) not in {LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED, *WORK_STATES}:
-        raise _not_seatable(LotStatus(lot.status))
+        raise Conflict(
+            "a committee cannot be seated on a lot in state {status}",
+            status=LotStatus(lot.status),  # the Chinese names it by label: {status:zh}
+        )
     async with transaction(CommitteeSeat._meta.db):
         if await Verdict.exists().where(Verdict.lot == lot_id):
             raise Conflict("the committee has started work and cannot be changed")
@@ -313,17 +316,6 @@ async def seat_committee(
             clock=clock,
         )
     return ids
-
-
-def _not_seatable(status: LotStatus) -> Conflict:
-    """A committee is seated from publication to the award: one sentence per other state."""
-    if status is LotStatus.DRAFT:
-        return Conflict("a committee cannot be seated on a lot in state draft")
-    if status is LotStatus.AWARDED:
-        return Conflict("a committee cannot be seated on a lot in state awarded")
-    if status is LotStatus.FAILED:
-        return Conflict("a committee cannot be seated on a lot in state failed")
-    return Conflict("a committee cannot be seated on a lot in state cancelled")
 
 
 async def seat_confirmed_committee(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> list[int]:
@@ -453,25 +445,13 @@ def _preference(size: str) -> PricePreference:
 async def _work_lot(lot_id: int) -> Any:
     lot = await get_lot(lot_id)
     if LotStatus(lot.status) not in WORK_STATES:
-        raise _not_at_work(LotStatus(lot.status))
+        raise Conflict(
+            "the committee works after the opening; this lot is {status}",
+            status=LotStatus(lot.status),  # the Chinese names it by label: {status:zh}
+        )
     if await Outcome.exists().where(Outcome.lot == lot_id):
         raise Conflict("every member has submitted; submitted scores are final (评分已提交)")
     return lot
-
-
-def _not_at_work(status: LotStatus) -> Conflict:
-    """The committee works between the opening and the award: one sentence per other state."""
-    if status is LotStatus.DRAFT:
-        return Conflict("the committee works after the opening; this lot is draft")
-    if status is LotStatus.PUBLISHED:
-        return Conflict("the committee works after the opening; this lot is published")
-    if status is LotStatus.BIDDING_CLOSED:
-        return Conflict("the committee works after the opening; this lot is bidding_closed")
-    if status is LotStatus.AWARDED:
-        return Conflict("the committee works after the opening; this lot is awarded")
-    if status is LotStatus.FAILED:
-        return Conflict("the committee works after the opening; this lot is failed")
-    return Conflict("the committee works after the opening; this lot is cancelled")
 
 
 async def _start(lot: Any, actor: Actor, clock: Clock) -> None:
