@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from procurement import audit, money
+from procurement import audit
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock
 from procurement.contract_tables import Contract
 from procurement.db import is_unique_violation, transaction
@@ -42,43 +42,9 @@ def parse_amount_yuan(text: str) -> int:
     try:
         return yuan_to_fen(parse_yuan(text))
     except MoneyError as exc:
-        raise _amount_error(exc) from exc
-
-
-def _amount_error(exc: MoneyError) -> ValidationError:
-    """The contract amount's problem, one sentence per rule :func:`parse_yuan` applies."""
-    value = exc.params.get("value")
-    if exc.code == money.NEGATIVE:
-        return ValidationError(
-            "contract amount: amount {value} must not be negative (合同金额格式不正确)",
-            field="amount",
-            value=value,
-        )
-    if exc.code == money.TOO_LARGE:
-        return ValidationError(
-            "contract amount: amount {value} is more than {maximum:,} yuan (合同金额格式不正确)",
-            field="amount",
-            value=value,
-            maximum=exc.params["maximum"],
-        )
-    if exc.code == money.TOO_PRECISE:
-        return ValidationError(
-            "contract amount: amount {value} has more than 2 decimal places (fen) "
-            "(合同金额格式不正确)",
-            field="amount",
-            value=value,
-        )
-    if exc.code == money.NOT_WHOLE_FEN:
-        return ValidationError(
-            "contract amount: amount {value} is not a whole number of fen (合同金额格式不正确)",
-            field="amount",
-            value=value,
-        )
-    return ValidationError(
-        "contract amount: {text!r} is not an amount of money (合同金额格式不正确)",
-        field="amount",
-        text=exc.params.get("text"),
-    )
+        raise ValidationError(
+            "contract amount: {problem} (合同金额格式不正确)", problem=exc, field="amount"
+        ) from exc
 
 
 def parse_amount_fen(value: object) -> int:

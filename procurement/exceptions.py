@@ -38,14 +38,19 @@ class ZhaocaiError(Exception):
     def localized(self, gettext: Callable[[str], str]) -> str:
         """The message in the reader's language: the template translated, then filled in.
 
-        A translation that names a field the error lacks falls back to the English message
-        rather than failing the page that reports the error.
+        A value that is itself a domain error (``"contract amount: {problem}"``) is put in
+        in the same language. A translation that names a field the error lacks falls back
+        to the English message rather than failing the page that reports the error.
         """
         translated = gettext(self.template)
         if not self.params:
             return translated
+        values = {  # an error given as a value (the problem behind this one) reads the same
+            name: value.localized(gettext) if isinstance(value, ZhaocaiError) else value
+            for name, value in self.params.items()
+        }
         try:
-            return translated.format(**self.params)
+            return translated.format(**values)
         except (KeyError, IndexError, ValueError):
             return self.message
 

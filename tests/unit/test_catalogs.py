@@ -191,6 +191,17 @@ def test_an_error_reads_in_the_page_language() -> None:
     assert error.params == {"lot": 7}
 
 
+def test_an_error_given_as_a_value_reads_in_the_same_language() -> None:
+    problem = ValidationError("amount {value} must not be negative", value="-5")
+    error = ValidationError("contract amount: {problem}", problem=problem)
+    chinese = {
+        "contract amount: {problem}": "合同金额格式不正确：{problem}",
+        "amount {value} must not be negative": "金额 {value} 不能为负数",
+    }
+    assert str(error) == "contract amount: amount -5 must not be negative"
+    assert error.localized(lambda m: chinese.get(m, m)) == "合同金额格式不正确：金额 -5 不能为负数"
+
+
 def test_a_translation_naming_another_field_falls_back_to_english() -> None:
     error = ValidationError("lot {lot} is closed", lot=7)
     assert error.localized(lambda m: "标段 {number} 已截止") == "lot 7 is closed"
