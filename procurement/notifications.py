@@ -31,7 +31,18 @@ log = logging.getLogger(__name__)
 WEB = "web"
 EMAIL = "email"
 SMS = "sms"
-MAX_ATTEMPTS = 5
+RETRY_AFTER = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+"""How long a message waits after its 1st, 2nd, ... failure before it is tried again.
+
+Growing waits let a mail server be down for hours (a restart, a night's maintenance)
+before a message gives up; retrying on every sweep would spend all attempts in minutes.
+"""
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 """A message that failed this many times is left for an operator (``last_error`` says why)."""
 CLAIM_FOR = timedelta(minutes=5)
 """How long a delivery run holds a message it is sending: far longer than one send can
@@ -191,14 +202,16 @@ async def deliver_pending(
     Each message is claimed before it is sent (a lease of :data:`CLAIM_FOR`, taken by one
     conditional UPDATE), so two runs that overlap (a slow sweep and the next, or two
     workers) never both send it. It is marked sent right after its adapter accepts it, so a
-    crash repeats at most that one message, once its lease has run out; a failure is
-    counted and retried by the next run, up to :data:`MAX_ATTEMPTS`.
+    crash repeats at most that one message, once its lease has run out. A failure is
+    counted and the message held until its retry time (:data:`RETRY_AFTER`; the lease
+    column doubles as "not before"), up to :data:`MAX_ATTEMPTS`.
     """
     now = clock.now()
     rows = (
         await Notification.select(
             Notification.id,
             Notification.channel,
+            Notification.attempts,
             Notification.title,
             Notification.body,
             Notification.link,
@@ -209,7 +222,7 @@ async def deliver_pending(
             Notification.sent_at.is_null(),
             Notification.channel.is_in([EMAIL, SMS]),
             Notification.attempts < MAX_ATTEMPTS,
-            Notification.claimed_until.is_null() | (Notification.claimed_until < now),
+            Notification.claimed_until.is_null() | (Notification.claimed_until <= now),
         )
         .order_by(Notification.id)
         .limit(batch)
@@ -229,7 +242,7 @@ async def deliver_pending(
                 {
                     Notification.attempts: Notification.attempts + 1,
                     Notification.last_error: str(error)[:300],
-                    Notification.claimed_until: None,
+                    Notification.claimed_until: retry_at(int(row["attempts"]) + 1, clock.now()),
                 }
             ).where(Notification.id == row["id"])
             continue
@@ -240,6 +253,17 @@ async def deliver_pending(
     return delivered
 
 
+def retry_at(failures: int, now: datetime) -> datetime | None:
+    """When a message that has failed ``failures`` times may be tried again.
+
+    ``None`` once it has used its :data:`MAX_ATTEMPTS`: no run takes it again, so nothing
+    needs to hold it.
+    """
+    if failures >= MAX_ATTEMPTS:
+        return None
+    return now + RETRY_AFTER[failures - 1]
+
+
 async def _claim(notification_id: int, now: datetime) -> bool:
     """Take the message's lease if it is unsent and free; one UPDATE, so one run wins."""
     claimed = (
@@ -248,7 +272,7 @@ async def _claim(notification_id: int, now: datetime) -> bool:
             (Notification.id == notification_id)
             & Notification.sent_at.is_null()
             & (Notification.attempts < MAX_ATTEMPTS)
-            & (Notification.claimed_until.is_null() | (Notification.claimed_until < now))
+            & (Notification.claimed_until.is_null() | (Notification.claimed_until <= now))
         )
         .returning(Notification.id)
     )

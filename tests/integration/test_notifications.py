@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from procurement import notifications
 from procurement.clock import FixedClock
+from procurement.db import transaction
 from procurement.roles import Role
 from procurement.tables import Notification, User
 from tests.factories import actor, csrf, login
@@ -52,6 +53,26 @@ def smtp_server() -> Iterator[tuple[int, Mailbox]]:
 
 async def set_contact(user_id: int, *, email: str = "", phone: str = "") -> None:
     await User.update({User.email: email, User.phone: phone}).where(User.id == user_id)
+
+
+async def queued_apart_from_the_worker(
+    user_id: int, *, kind: str, title: str, body: str = "", link: str = ""
+) -> FixedClock:
+    """Queue a message only this test's delivery runs can see, and return their clock.
+
+    The session's Celery worker delivers the same outbox every two seconds on the real
+    clock, and would send or retry a message before the test's own runs do. The message is
+    committed already held a day ahead (the lease column), so the worker passes it by; the
+    returned clock stands past that hold, and a failure at that clock holds the message
+    again, further ahead still.
+    """
+    hold = datetime.now(UTC) + timedelta(days=1)
+    async with transaction(Notification._meta.db):
+        await notifications.notify(user_id, kind=kind, title=title, body=body, link=link)
+        await Notification.update({Notification.claimed_until: hold}).where(
+            Notification.user == user_id, Notification.sent_at.is_null()
+        )
+    return FixedClock(hold + timedelta(seconds=1))
 
 
 async def test_a_notification_appears_in_the_users_inbox_only(
@@ -155,14 +176,16 @@ async def test_email_goes_out_over_smtp_once(
     expert = await actor(Role.EXPERT)
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
-    await notifications.notify(
+    clock = await queued_apart_from_the_worker(
         expert.user_id, kind="draw", title="您已被抽取为评审专家", body="请确认", link="/expert"
     )
     senders: dict[str, notifications.Sender] = {
         notifications.EMAIL: notifications.SmtpSender("127.0.0.1", port, "noreply@zhaocai.test"),
         notifications.SMS: notifications.LoggingSender(notifications.SMS),
     }
-    sent = await notifications.deliver_pending(senders, base_url="https://zc.example.org/")
+    sent = await notifications.deliver_pending(
+        senders, base_url="https://zc.example.org/", clock=clock
+    )
     assert sent == 1
     assert len(mailbox.messages) == 1
     mail = mailbox.messages[0]
@@ -171,8 +194,12 @@ async def test_email_goes_out_over_smtp_once(
     text = mail.get_content()
     assert "请确认" in text
     assert "https://zc.example.org/expert" in text
-    # a second run sends nothing more
-    assert await notifications.deliver_pending(senders, base_url="https://zc.example.org") == 0
+    # a second run sends nothing more, even once any lease has run out
+    clock.advance(notifications.CLAIM_FOR)
+    assert (
+        await notifications.deliver_pending(senders, base_url="https://zc.example.org", clock=clock)
+        == 0
+    )
     assert len(mailbox.messages) == 1
 
 
@@ -183,21 +210,26 @@ async def test_a_mail_server_that_is_down_delays_but_never_loses(
     expert = await actor(Role.EXPERT)
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
-    await notifications.notify(expert.user_id, kind="draw", title="t")
+    clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="t")
     down: dict[str, notifications.Sender] = {
         notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
     }
-    assert await notifications.deliver_pending(down, base_url="") == 0
+    assert await notifications.deliver_pending(down, base_url="", clock=clock) == 0
     row = await Notification.select().first()
     assert row is not None
     assert row["sent_at"] is None
     assert row["attempts"] == 1
     assert row["last_error"]
+    assert row["claimed_until"] == clock.now() + notifications.RETRY_AFTER[0]
 
     up: dict[str, notifications.Sender] = {
         notifications.EMAIL: notifications.SmtpSender("127.0.0.1", port, "n@zc.test")
     }
-    assert await notifications.deliver_pending(up, base_url="") == 1
+    clock.advance(notifications.RETRY_AFTER[0] - timedelta(seconds=1))
+    assert await notifications.deliver_pending(up, base_url="", clock=clock) == 0  # waits
+    assert mailbox.messages == []
+    clock.advance(timedelta(seconds=1))
+    assert await notifications.deliver_pending(up, base_url="", clock=clock) == 1
     assert len(mailbox.messages) == 1
 
 
@@ -205,15 +237,30 @@ async def test_a_message_that_keeps_failing_is_left_for_an_operator(app: Litesta
     expert = await actor(Role.EXPERT)
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
-    await notifications.notify(expert.user_id, kind="draw", title="t")
+    clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="t")
     down: dict[str, notifications.Sender] = {
         notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
     }
-    for _ in range(notifications.MAX_ATTEMPTS + 2):
-        await notifications.deliver_pending(down, base_url="")
+
+    async def attempts_after_a_run() -> int:
+        await notifications.deliver_pending(down, base_url="", clock=clock)
+        row = await Notification.select(Notification.attempts).first()
+        assert row is not None
+        return int(row["attempts"])
+
+    for failures, wait in enumerate(notifications.RETRY_AFTER, start=1):
+        assert await attempts_after_a_run() == failures
+        clock.advance(wait - timedelta(seconds=1))
+        assert await attempts_after_a_run() == failures  # still waiting
+        clock.advance(timedelta(seconds=1))
+    assert await attempts_after_a_run() == notifications.MAX_ATTEMPTS
+    clock.advance(timedelta(days=7))
+    assert await attempts_after_a_run() == notifications.MAX_ATTEMPTS  # left alone
     row = await Notification.select().first()
     assert row is not None
-    assert row["attempts"] == notifications.MAX_ATTEMPTS
+    assert row["sent_at"] is None
+    assert row["claimed_until"] is None
+    assert row["last_error"]
 
 
 async def test_the_worker_delivers_the_outbox_by_itself(
@@ -251,7 +298,7 @@ async def test_overlapping_delivery_runs_send_a_message_once(app: Litestar) -> N
     expert = await actor(Role.EXPERT)
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
-    await notifications.notify(expert.user_id, kind="draw", title="once")
+    clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="once")
     other_run = Recorder()
     other_result: list[int] = []
 
@@ -260,12 +307,19 @@ async def test_overlapping_delivery_runs_send_a_message_once(app: Litestar) -> N
             other_result.append(
                 pool.submit(
                     asyncio.run,
-                    notifications.deliver_pending({notifications.EMAIL: other_run}, base_url=""),
+                    notifications.deliver_pending(
+                        {notifications.EMAIL: other_run}, base_url="", clock=clock
+                    ),
                 ).result()
             )
 
     first_run = Recorder(during_send=second_run)
-    assert await notifications.deliver_pending({notifications.EMAIL: first_run}, base_url="") == 1
+    assert (
+        await notifications.deliver_pending(
+            {notifications.EMAIL: first_run}, base_url="", clock=clock
+        )
+        == 1
+    )
     assert first_run.sent == ["once"]
     assert other_run.sent == []
     assert other_result == [0]
@@ -281,12 +335,15 @@ async def test_a_message_claimed_by_a_run_that_died_is_sent_after_the_lease(
     expert = await actor(Role.EXPERT)
     assert expert.user_id is not None
     await set_contact(expert.user_id, phone="13800000000")
-    await notifications.notify(expert.user_id, kind="draw", title="after the lease")
-    now = datetime.now(UTC)
-    await Notification.update({Notification.claimed_until: now + timedelta(minutes=4)}, force=True)
+    clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="after the lease")
+    died_at = clock.now()
+    await Notification.update(
+        {Notification.claimed_until: died_at + notifications.CLAIM_FOR}, force=True
+    )
     recorder = Recorder()
     senders: dict[str, notifications.Sender] = {notifications.SMS: recorder}
-    assert await notifications.deliver_pending(senders, base_url="") == 0  # still held
-    later = FixedClock(now + notifications.CLAIM_FOR)
-    assert await notifications.deliver_pending(senders, base_url="", clock=later) == 1
+    clock.advance(notifications.CLAIM_FOR - timedelta(seconds=1))
+    assert await notifications.deliver_pending(senders, base_url="", clock=clock) == 0  # held
+    clock.advance(timedelta(seconds=1))
+    assert await notifications.deliver_pending(senders, base_url="", clock=clock) == 1
     assert recorder.sent == ["after the lease"]
