@@ -279,6 +279,70 @@ async def _claim(notification_id: int, now: datetime) -> bool:
     return bool(claimed)
 
 
+async def undelivered(*, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
+    """Messages that used up their attempts, newest first, and how many are waiting to retry.
+
+    These are the messages "left for an operator" (:data:`MAX_ATTEMPTS`): the administration
+    page lists them with ``last_error`` so a wrong address or a mail server's refusal is seen
+    and fixed, then tried again with :func:`try_again`.
+    """
+    given_up = (
+        await Notification.select(
+            Notification.id,
+            Notification.channel,
+            Notification.title,
+            Notification.created_at,
+            Notification.attempts,
+            Notification.last_error,
+            Notification.user.username,
+            Notification.user.display_name,
+            Notification.user.email,
+            Notification.user.phone,
+        )
+        .where(_given_up())
+        .order_by(Notification.id, ascending=False)
+        .limit(limit)
+    )
+    retrying = await Notification.count().where(
+        Notification.sent_at.is_null(),
+        Notification.channel.is_in([EMAIL, SMS]),
+        Notification.attempts > 0,
+        Notification.attempts < MAX_ATTEMPTS,
+    )
+    return list(given_up), int(retrying)
+
+
+async def count_undelivered() -> int:
+    """How many messages used up their attempts (the administration page's heading)."""
+    return int(await Notification.count().where(_given_up()))
+
+
+async def try_again(notification_id: int | None = None) -> int:
+    """Give one message that used up its attempts (or every one) a fresh set; how many.
+
+    Its address is read again at the next run, so an account whose email was corrected
+    is sent to the new one. Only a message that was given up is touched: one sent or still
+    retrying keeps its state.
+    """
+    condition = _given_up()
+    if notification_id is not None:
+        condition = condition & (Notification.id == notification_id)
+    renewed = (
+        await Notification.update({Notification.attempts: 0, Notification.claimed_until: None})
+        .where(condition)
+        .returning(Notification.id)
+    )
+    return len(renewed)
+
+
+def _given_up() -> Any:
+    return (
+        Notification.sent_at.is_null()
+        & Notification.channel.is_in([EMAIL, SMS])
+        & (Notification.attempts >= MAX_ATTEMPTS)
+    )
+
+
 async def inbox(user_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
     """The user's newest notifications, for the workspace."""
     return list(

@@ -487,6 +487,7 @@ FLASH_MESSAGES = {
     "approved": "The supplier is approved and may log in now.",
     "rejected": "The registration is rejected.",
     "calendar": "The calendar is updated.",
+    "retrying": "The messages will be sent again within a minute.",
     "published": "The tender notice is published on the portal.",
     "uploaded": "The document is uploaded.",
     "cancelled": "The procurement is cancelled and the notice published.",

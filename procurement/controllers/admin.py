@@ -1,4 +1,4 @@
-"""Administration: supplier approval, users, the holiday calendar."""
+"""Administration: supplier approval, users, the holiday calendar, undelivered messages."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions import Count
 
-from procurement import audit
+from procurement import audit, notifications
 from procurement.accounts import decide_supplier
 from procurement.db import one_page
-from procurement.exceptions import Conflict, ValidationError
+from procurement.exceptions import Conflict, NotFound, ValidationError
 from procurement.roles import Role
 from procurement.tables import HolidayOverride, Organisation, User
 from procurement.web import form_text, parse_int, render, require_actor, roles
@@ -23,6 +23,8 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 ADMIN = roles(Role.ADMIN)
 #: Accounts per page of the administrator's user list.
 USERS_PER_PAGE = 50
+#: Undelivered messages listed on the administration page (the newest; all are counted).
+UNDELIVERED_SHOWN = 50
 
 
 class AdminController(Controller):
@@ -32,7 +34,7 @@ class AdminController(Controller):
 
     @get("/", opt=ADMIN, name="admin_home")
     async def home(self, request: Request[Any, Any, Any]) -> Template:
-        """Pending supplier registrations, organisations, accounts by role, calendar overrides.
+        """Supplier registrations, organisations, accounts, calendar, undelivered messages.
 
         Accounts are counted here and listed on their own paged page: a platform holds
         thousands of them (every expert of the pool has one).
@@ -49,6 +51,7 @@ class AdminController(Controller):
         )
         by_role = await User.select(User.role, Count()).group_by(User.role)
         holidays = await HolidayOverride.select().order_by(HolidayOverride.day)
+        undelivered, retrying = await notifications.undelivered(limit=UNDELIVERED_SHOWN)
         return render(
             request,
             "admin/home.html",
@@ -57,6 +60,9 @@ class AdminController(Controller):
                 "organisations": organisations,
                 "accounts": {row["role"]: int(row["count"]) for row in by_role},
                 "holidays": holidays,
+                "undelivered": undelivered,
+                "undelivered_total": await notifications.count_undelivered(),
+                "retrying": retrying,
                 "flash": request.query_params.get("done"),
             },
         )
@@ -145,3 +151,33 @@ class AdminController(Controller):
             payload={"working": kind == "working"},
         )
         return Redirect("/admin?done=calendar")
+
+    @post("/notifications/{notification_id:int}/retry", opt=ADMIN, name="notification_retry")
+    async def retry_notification(
+        self, request: Request[Any, Any, Any], notification_id: FromPath[int]
+    ) -> Redirect:
+        """Send again a message that used up its attempts, once its cause is fixed."""
+        if not await notifications.try_again(notification_id):
+            raise NotFound(
+                "no undelivered message {notification_id}", notification_id=notification_id
+            )
+        await audit.record(
+            "notification.retry",
+            actor=require_actor(request),
+            subject_type="notification",
+            subject_id=notification_id,
+        )
+        return Redirect("/admin?done=retrying")
+
+    @post("/notifications/retry", opt=ADMIN, name="notifications_retry")
+    async def retry_notifications(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Send again every message that used up its attempts (after a mail server outage)."""
+        renewed = await notifications.try_again()
+        await audit.record(
+            "notification.retry",
+            actor=require_actor(request),
+            subject_type="notification",
+            subject_id="all",
+            payload={"messages": renewed},
+        )
+        return Redirect("/admin?done=retrying")

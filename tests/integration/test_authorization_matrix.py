@@ -37,6 +37,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("GET", "/admin/users"): {A},
     ("POST", "/admin/suppliers/{organisation_id:int}/approve"): {A},
     ("POST", "/admin/holidays"): {A},
+    ("POST", "/admin/notifications/retry"): {A},
+    ("POST", "/admin/notifications/{notification_id:int}/retry"): {A},
     ("GET", "/purchaser"): {P},
     ("POST", "/purchaser/projects"): {P},
     ("POST", "/purchaser/projects/{project_id:int}/publish"): {P},

@@ -20,7 +20,7 @@ from procurement import notifications
 from procurement.clock import FixedClock
 from procurement.db import transaction
 from procurement.roles import Role
-from procurement.tables import Notification, User
+from procurement.tables import AuditEntry, Notification, User
 from tests.factories import actor, csrf, login
 from tests.services import free_port
 
@@ -347,3 +347,57 @@ async def test_a_message_claimed_by_a_run_that_died_is_sent_after_the_lease(
     clock.advance(timedelta(seconds=1))
     assert await notifications.deliver_pending(senders, base_url="", clock=clock) == 1
     assert recorder.sent == ["after the lease"]
+
+
+async def test_an_administrator_sees_a_message_that_gave_up_and_sends_it_again(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    expert = await actor(Role.EXPERT)
+    assert expert.user_id is not None
+    await set_contact(expert.user_id, email="expert@wrong.example")
+    clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="请确认参加评审")
+    down: dict[str, notifications.Sender] = {
+        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
+    }
+    for wait in (*notifications.RETRY_AFTER, timedelta(0)):
+        await notifications.deliver_pending(down, base_url="", clock=clock)
+        clock.advance(wait)
+    row = await Notification.select(Notification.id, Notification.attempts).first()
+    assert row is not None
+    assert row["attempts"] == notifications.MAX_ATTEMPTS
+    given_up = row["id"]
+
+    # a message still retrying is counted apart and cannot be "sent again"
+    still_trying = await queued_apart_from_the_worker(expert.user_id, kind="k", title="retrying")
+    await notifications.deliver_pending(down, base_url="", clock=still_trying)
+    retrying = await Notification.select(Notification.id).where(Notification.title == "retrying")
+
+    administrator = await actor(Role.ADMIN)
+    await login(client, administrator.username)
+    page = (await client.get("/admin?lang=en")).text
+    assert f'data-undelivered="{given_up}"' in page
+    assert "请确认参加评审" in page
+    assert "expert@wrong.example" in page
+    assert "Connection refused" in page
+    assert "Waiting to be tried again: 1" in page
+    assert f'data-undelivered="{retrying[0]["id"]}"' not in page
+    refused = await client.post(
+        f"/admin/notifications/{retrying[0]['id']}/retry?lang=en", data=csrf(client)
+    )
+    assert refused.status_code == 404
+    assert f"no undelivered message {retrying[0]['id']}" in refused.text
+
+    sent_again = await client.post(
+        f"/admin/notifications/{given_up}/retry", data=csrf(client), follow_redirects=False
+    )
+    assert sent_again.status_code in {302, 303}
+    assert sent_again.headers["location"] == "/admin?done=retrying"
+    # a fresh set of attempts (the worker may already be sending it: no lease asserted)
+    renewed = await Notification.select(Notification.attempts).where(Notification.id == given_up)
+    assert renewed == [{"attempts": 0}]
+    assert "No message has failed on every attempt." in (await client.get("/admin")).text
+    assert "暂无重试耗尽的消息" in (await client.get("/admin?lang=zh")).text
+    entry = await AuditEntry.select(AuditEntry.subject_id, AuditEntry.actor_id).where(
+        AuditEntry.action == "notification.retry"
+    )
+    assert entry == [{"subject_id": str(given_up), "actor_id": administrator.user_id}]
