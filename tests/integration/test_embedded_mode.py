@@ -68,14 +68,21 @@ def test_run_serves_the_portal_and_its_beat_closes_due_lots(tmp_path: Path) -> N
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        # migrating and loading the demo first: a minute alone, longer on a busy machine
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
             try:
                 if httpx.get(base + "/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
+        else:
+            process.terminate()
+            output, _ = process.communicate(timeout=60)
+            pytest.fail(
+                f"`zhaocai run` did not serve (exit {process.returncode}):\n{output[-3000:]}"
+            )
         health = httpx.get(base + "/health", timeout=10).json()
         assert health["checks"] == {"database": "ok", "object_store": "ok", "broker": "ok"}
         assert "医学影像设备采购项目" in httpx.get(base + "/notices?lang=zh").text
