@@ -55,6 +55,11 @@ async def set_contact(user_id: int, *, email: str = "", phone: str = "") -> None
     await User.update({User.email: email, User.phone: phone}).where(User.id == user_id)
 
 
+def senders_to_a_mail_server_that_is_down() -> dict[str, notifications.Sender]:
+    """Email over SMTP to a loopback port nobody listens on: every send is refused."""
+    return {notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")}
+
+
 async def queued_apart_from_the_worker(
     user_id: int, *, kind: str, title: str, body: str = "", link: str = ""
 ) -> FixedClock:
@@ -211,9 +216,7 @@ async def test_a_mail_server_that_is_down_delays_but_never_loses(
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
     clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="t")
-    down: dict[str, notifications.Sender] = {
-        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
-    }
+    down = senders_to_a_mail_server_that_is_down()
     assert await notifications.deliver_pending(down, base_url="", clock=clock) == 0
     row = await Notification.select().first()
     assert row is not None
@@ -238,9 +241,7 @@ async def test_a_message_that_keeps_failing_is_left_for_an_operator(app: Litesta
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@example.com")
     clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="t")
-    down: dict[str, notifications.Sender] = {
-        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
-    }
+    down = senders_to_a_mail_server_that_is_down()
 
     async def attempts_after_a_run() -> int:
         await notifications.deliver_pending(down, base_url="", clock=clock)
@@ -356,9 +357,7 @@ async def test_an_administrator_sees_a_message_that_gave_up_and_sends_it_again(
     assert expert.user_id is not None
     await set_contact(expert.user_id, email="expert@wrong.example")
     clock = await queued_apart_from_the_worker(expert.user_id, kind="draw", title="请确认参加评审")
-    down: dict[str, notifications.Sender] = {
-        notifications.EMAIL: notifications.SmtpSender("127.0.0.1", free_port(), "n@zc.test")
-    }
+    down = senders_to_a_mail_server_that_is_down()
     for wait in (*notifications.RETRY_AFTER, timedelta(0)):
         await notifications.deliver_pending(down, base_url="", clock=clock)
         clock.advance(wait)
