@@ -279,14 +279,26 @@ async def _claim(notification_id: int, now: datetime) -> bool:
     return bool(claimed)
 
 
-async def undelivered(*, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    """Messages that used up their attempts, newest first, and how many are waiting to retry.
+@dataclass(frozen=True)
+class Undelivered:
+    """The outbox's trouble, for the administration page."""
+
+    messages: list[dict[str, Any]]
+    """The newest messages that used up their attempts, with recipient and last error."""
+    total: int
+    """How many messages used up their attempts."""
+    retrying: int
+    """How many failed at least once and wait for their next attempt."""
+
+
+async def undelivered(*, limit: int = 100) -> Undelivered:
+    """Messages that used up their attempts, newest first, and those waiting to retry.
 
     These are the messages "left for an operator" (:data:`MAX_ATTEMPTS`): the administration
     page lists them with ``last_error`` so a wrong address or a mail server's refusal is seen
     and fixed, then tried again with :func:`try_again`.
     """
-    given_up = (
+    messages = (
         await Notification.select(
             Notification.id,
             Notification.channel,
@@ -309,12 +321,11 @@ async def undelivered(*, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
         Notification.attempts > 0,
         Notification.attempts < MAX_ATTEMPTS,
     )
-    return list(given_up), int(retrying)
-
-
-async def count_undelivered() -> int:
-    """How many messages used up their attempts (the administration page's heading)."""
-    return int(await Notification.count().where(_given_up()))
+    return Undelivered(
+        messages=list(messages),
+        total=int(await Notification.count().where(_given_up())),
+        retrying=int(retrying),
+    )
 
 
 async def try_again(notification_id: int | None = None) -> int:

@@ -51,7 +51,6 @@ class AdminController(Controller):
         )
         by_role = await User.select(User.role, Count()).group_by(User.role)
         holidays = await HolidayOverride.select().order_by(HolidayOverride.day)
-        undelivered, retrying = await notifications.undelivered(limit=UNDELIVERED_SHOWN)
         return render(
             request,
             "admin/home.html",
@@ -60,9 +59,7 @@ class AdminController(Controller):
                 "organisations": organisations,
                 "accounts": {row["role"]: int(row["count"]) for row in by_role},
                 "holidays": holidays,
-                "undelivered": undelivered,
-                "undelivered_total": await notifications.count_undelivered(),
-                "retrying": retrying,
+                "undelivered": await notifications.undelivered(limit=UNDELIVERED_SHOWN),
                 "flash": request.query_params.get("done"),
             },
         )
