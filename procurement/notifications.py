@@ -331,19 +331,34 @@ async def undelivered(*, limit: int = 100) -> Undelivered:
 async def try_again(notification_id: int | None = None) -> int:
     """Give one message that used up its attempts (or every one) a fresh set; how many.
 
-    Its address is read again at the next run, so an account whose email was corrected
-    is sent to the new one. Only a message that was given up is touched: one sent or still
-    retrying keeps its state.
+    The channel is chosen again from the account's contact details as they are now, and
+    the address is read at the next run: an account whose email was corrected is sent to
+    the new one, one that kept only a phone number gets an SMS (and one with neither keeps
+    the message in its workspace). Only a message that was given up is touched: one sent
+    or still retrying keeps its state.
     """
     condition = _given_up()
     if notification_id is not None:
         condition = condition & (Notification.id == notification_id)
-    renewed = (
-        await Notification.update({Notification.attempts: 0, Notification.claimed_until: None})
-        .where(condition)
-        .returning(Notification.id)
-    )
-    return len(renewed)
+    given_up = await Notification.select(
+        Notification.id,
+        Notification.user.email.as_alias("email"),
+        Notification.user.phone.as_alias("phone"),
+    ).where(condition)
+    renewed = 0
+    for row in given_up:
+        renewed += len(
+            await Notification.update(
+                {
+                    Notification.attempts: 0,
+                    Notification.claimed_until: None,
+                    Notification.channel: _channel_for(row),
+                }
+            )
+            .where(_given_up() & (Notification.id == row["id"]))
+            .returning(Notification.id)
+        )
+    return renewed
 
 
 def _given_up() -> Any:

@@ -386,14 +386,18 @@ async def test_an_administrator_sees_a_message_that_gave_up_and_sends_it_again(
     assert refused.status_code == 404
     assert f"no undelivered message {retrying[0]['id']}" in refused.text
 
+    # the account gave up its email for a phone number: the message goes by SMS now
+    await set_contact(expert.user_id, phone="13800000000")
     sent_again = await client.post(
         f"/admin/notifications/{given_up}/retry", data=csrf(client), follow_redirects=False
     )
     assert sent_again.status_code in {302, 303}
     assert sent_again.headers["location"] == "/admin?done=retrying"
     # a fresh set of attempts (the worker may already be sending it: no lease asserted)
-    renewed = await Notification.select(Notification.attempts).where(Notification.id == given_up)
-    assert renewed == [{"attempts": 0}]
+    renewed = await Notification.select(Notification.attempts, Notification.channel).where(
+        Notification.id == given_up
+    )
+    assert renewed == [{"attempts": 0, "channel": notifications.SMS}]
     assert "No message has failed on every attempt." in (await client.get("/admin")).text
     assert "暂无重试耗尽的消息" in (await client.get("/admin?lang=zh")).text
     entry = await AuditEntry.select(AuditEntry.subject_id, AuditEntry.actor_id).where(
