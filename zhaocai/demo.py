@@ -28,6 +28,7 @@ from bidding.services import (
 from procurement.accounts import create_user
 from procurement.calendar import WorkingDayCalendar
 from procurement.clock import CHINA, SYSTEM_CLOCK, Clock, FixedClock
+from procurement.contracts import record_contract
 from procurement.credit_code import credit_code_check_char
 from procurement.lifecycle import LotEvent
 from procurement.money import yuan_to_fen
@@ -429,6 +430,15 @@ async def load_demo_data(
         supplier_id=supplier_ids[4],
         award_amount_fen=yuan_to_fen(Decimal(winning_price)),  # the winning bid's price
         actor=hospital,
+        clock=clock,
+    )
+    # signed well inside the 30 days of GPL Art. 46, so the dashboard shows it done
+    clock.advance(timedelta(days=12))
+    await record_contract(
+        hospital,
+        lot.id,
+        amount_fen=yuan_to_fen(Decimal(winning_price)),
+        signed_on=clock.now().astimezone(CHINA).date(),
         clock=clock,
     )
     # Failed: only two bids at the deadline (TBL Art. 28)

@@ -16,6 +16,7 @@ import pytest
 
 from bidding.tables import OpeningRecord
 from procurement.clock import CHINA, FixedClock
+from procurement.contracts import contract_of
 from procurement.db import bind_engine, engine_for
 from procurement.lifecycle import LotStatus
 from procurement.money import savings_rate
@@ -106,6 +107,13 @@ async def test_demo_loads_with_every_state_on(today: str, tmp_path: Path) -> Non
     assert winner.outcome == "opened"
     assert awarded.award_amount_fen == winner.declared_price_fen
     assert awarded.contract_amount_fen == winner.declared_price_fen
+    # its contract is recorded in time (GPL Art. 46), so it is not overdue on the dashboard
+    contract = await contract_of(awarded.id)
+    assert contract is not None
+    assert contract["amount_fen"] == winner.declared_price_fen
+    assert awarded.awarded_at is not None
+    signed_days = (contract["signed_on"] - awarded.awarded_at.astimezone(CHINA).date()).days
+    assert 0 <= signed_days <= 30
     saved = awarded.budget_fen - awarded.award_amount_fen
     rate = savings_rate(Decimal(saved), Decimal(awarded.budget_fen))
     assert rate is not None
