@@ -95,13 +95,14 @@ async def add_expert(
 async def scene(pool: int = 8, *, specialties: str = "A0101") -> Scene:
     purchaser = await actor(Role.PURCHASER)
     project_id = await published_project(purchaser, custody_mode="platform")
+    lot = await Lot.objects().where(Lot.project == project_id).first()
+    assert lot is not None
+    # opened before its deadline moves into the past: the deadline sweep of the session's
+    # worker then never sees a due lot without bids (which it would close as failed)
+    await Lot.update({Lot.status: "opened"}).where(Lot.id == lot.id)
     await Project.update({Project.bid_deadline: SYSTEM_CLOCK.now() - timedelta(hours=1)}).where(
         Project.id == project_id
     )
-    lot = await Lot.objects().where(Lot.project == project_id).first()
-    assert lot is not None
-    # opened: the deadline sweep of the session's worker leaves the lot alone
-    await Lot.update({Lot.status: "opened"}).where(Lot.id == lot.id)
     bidder = await actor(Role.BIDDER)
     await Bid(
         lot=lot.id,
