@@ -1,20 +1,18 @@
 """Chinese and English: message catalogs (Babel ``.po`` files) per package, merged at start.
 
 Message ids are English; ``<package>/locale/zh/LC_MESSAGES/messages.po`` holds the
-Chinese. Catalogs are compiled in memory when the app starts, so there is no build step
-and no binary ``.mo`` file in the repository.
+Chinese. The catalogs are read into one table when the app starts, so there is no build
+step and no binary ``.mo`` file in the repository. They use no plural forms or contexts,
+so a message's Chinese is a plain lookup.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +20,22 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 
-def _compile(po_path: Path) -> tuple[Translations, set[str]]:
-    """The compiled catalog and the ids it translates (empty and fuzzy entries left out)."""
+def catalog_of(package_dir: Path) -> dict[str, str]:
+    """A package's Chinese: message id → translation, empty and fuzzy entries left out.
+
+    An empty or fuzzy entry is not a translation (gettext skips it too), so its message
+    counts as untranslated. The catalog header (the empty id) is not a message.
+    """
+    po_path = package_dir / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return {}
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale="zh_Hans_CN")
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    translated = {
-        m.id for m in catalog if isinstance(m.id, str) and m.id and m.string and not m.fuzzy
+    return {
+        m.id: str(m.string)
+        for m in catalog
+        if isinstance(m.id, str) and m.id and m.string and not m.fuzzy
     }
-    return Translations(fp=buffer), translated
 
 
 class Translator:
@@ -45,17 +48,10 @@ class Translator:
     """
 
     def __init__(self, package_dirs: Iterable[Path]) -> None:
-        merged: Translations | None = None
-        self._translated: set[str] = set()
+        self._zh: dict[str, str] = {}
+        for package_dir in package_dirs:  # a later package's entry wins, as gettext merges
+            self._zh.update(catalog_of(package_dir))
         self._reported: set[str] = set()
-        for package_dir in package_dirs:
-            po_path = package_dir / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
-            if not po_path.exists():
-                continue
-            compiled, translated = _compile(po_path)
-            self._translated |= translated
-            merged = compiled if merged is None else merged.merge(compiled)
-        self._zh: NullTranslations = merged if merged is not None else NullTranslations()
 
     def gettext(self, language: str) -> Callable[[str], str]:
         """A ``_`` function for ``language`` (English returns the message id itself)."""
@@ -64,12 +60,13 @@ class Translator:
         return _identity
 
     def _chinese(self, message: str) -> str:
-        if not message.strip():
-            return message  # gettext("") is the catalog's header, never page text
-        if message not in self._translated and message not in self._reported:
+        translated = self._zh.get(message)
+        if translated is not None:
+            return translated
+        if message.strip() and message not in self._reported:
             self._reported.add(message)
             log.warning("no Chinese for the message %r", message)
-        return self._zh.gettext(message)
+        return message
 
 
 def _identity(message: str) -> str:

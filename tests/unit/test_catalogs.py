@@ -18,11 +18,10 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from babel.messages.pofile import read_po
 from jinja2.ext import extract_from_ast
 
 from procurement.exceptions import ValidationError
-from procurement.i18n import Translator
+from procurement.i18n import Translator, catalog_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("procurement", "bidding", "evaluation", "expert_pool")
@@ -123,17 +122,7 @@ def template_messages() -> list[Message]:
 
 def catalogs() -> dict[str, dict[str, str]]:
     """Each package's Chinese catalog: message id → translation (empty and fuzzy left out)."""
-    found: dict[str, dict[str, str]] = {}
-    for package in PACKAGES:
-        po_path = ROOT / package / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale="zh_Hans_CN")
-        found[package] = {
-            str(m.id): str(m.string)
-            for m in catalog
-            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-        }
-    return found
+    return {package: catalog_of(ROOT / package) for package in PACKAGES}
 
 
 def test_every_message_a_page_can_show_has_its_chinese() -> None:
