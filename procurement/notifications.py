@@ -219,8 +219,7 @@ async def deliver_pending(
             Notification.user.phone,
         )
         .where(
-            Notification.sent_at.is_null(),
-            Notification.channel.is_in([EMAIL, SMS]),
+            _outgoing_unsent(),
             Notification.attempts < MAX_ATTEMPTS,
             Notification.claimed_until.is_null() | (Notification.claimed_until <= now),
         )
@@ -316,8 +315,7 @@ async def undelivered(*, limit: int = 100) -> Undelivered:
         .limit(limit)
     )
     retrying = await Notification.count().where(
-        Notification.sent_at.is_null(),
-        Notification.channel.is_in([EMAIL, SMS]),
+        _outgoing_unsent(),
         Notification.attempts > 0,
         Notification.attempts < MAX_ATTEMPTS,
     )
@@ -361,12 +359,13 @@ async def try_again(notification_id: int | None = None) -> int:
     return renewed
 
 
+def _outgoing_unsent() -> Any:
+    """An email or SMS not yet sent: what delivery runs take and the outbox's trouble counts."""
+    return Notification.sent_at.is_null() & Notification.channel.is_in([EMAIL, SMS])
+
+
 def _given_up() -> Any:
-    return (
-        Notification.sent_at.is_null()
-        & Notification.channel.is_in([EMAIL, SMS])
-        & (Notification.attempts >= MAX_ATTEMPTS)
-    )
+    return _outgoing_unsent() & (Notification.attempts >= MAX_ATTEMPTS)
 
 
 async def inbox(user_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
