@@ -25,6 +25,7 @@ import redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from procurement.i18n import UNTRANSLATED
 from procurement.settings import Settings
 from tests.services import Services, create_database, free_port
 
@@ -243,7 +244,7 @@ def live_server(settings: Settings) -> Iterator[str]:
     untranslated = [
         line
         for line in (settings.data_dir / "web.log").read_text(errors="replace").splitlines()
-        if "no Chinese for the message" in line
+        if UNTRANSLATED in line
     ]
     if untranslated:  # the browser tests' pages, checked as the in-process tests' are
         pytest.fail("shown without Chinese:\n" + "\n".join(untranslated), pytrace=False)
