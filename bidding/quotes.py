@@ -187,6 +187,7 @@ async def opened_quotes(inquiry_id: int) -> list[dict[str, Any]]:
             OpeningRecord.bidder.name.as_alias("bidder_name"),
             OpeningRecord.bidder.enterprise_size.as_alias("enterprise_size"),
             OpeningRecord.outcome,
+            OpeningRecord.cause,
             OpeningRecord.reason,
             OpeningRecord.declared_price_fen,
             OpeningRecord.declaration,

@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,9 @@ from bidding.envelope import (
     EnvelopeContext,
     EnvelopeError,
     MalformedHeader,
+    TamperedEnvelope,
+    WrongContext,
+    WrongKey,
     fingerprint,
     header_size,
     load_public_key,
@@ -983,7 +987,7 @@ def open_stored_file(
                 if keep:
                     kept += plain
                     if len(kept) > 1 << 20:
-                        raise EnvelopeError("the price declaration is larger than 1 MiB")
+                        raise InvalidDeclaration("the price declaration is larger than 1 MiB")
         except EnvelopeError as failure:
             # whose fault: finish hashing what the store holds and compare it with the receipt
             for _ in source:
@@ -1002,6 +1006,43 @@ class StoredCopyDamaged(EnvelopeError):
     """The stored ciphertext is not what the receipt says was received: not the bidder's fault."""
 
 
+class InvalidDeclaration(EnvelopeError):
+    """The price declaration opened but does not state a positive total: as the bidder sealed it."""
+
+
+class InvalidBidCause(StrEnum):
+    """Why a bid was invalid at the opening, as a code the opening record shows in either language.
+
+    The exception's own text stays beside it as the technical detail; the code is what the
+    public opening record (唱标, RULES §3) reads out.
+    """
+
+    MALFORMED_SEALED_FILE = "malformed_sealed_file"
+    SEALED_FOR_ANOTHER_BID = "sealed_for_another_bid"
+    SEALED_TO_ANOTHER_KEY = "sealed_to_another_key"
+    FAILED_INTEGRITY_CHECK = "failed_integrity_check"
+    INVALID_PRICE_DECLARATION = "invalid_price_declaration"
+    STORED_COPY_DAMAGED = "stored_copy_damaged"
+    STORED_COPY_MISSING = "stored_copy_missing"
+
+
+def invalid_cause(failure: EnvelopeError) -> InvalidBidCause:
+    """The code for a bid that failed to open with ``failure``."""
+    match failure:
+        case StoredCopyDamaged():
+            return InvalidBidCause.STORED_COPY_DAMAGED
+        case InvalidDeclaration():
+            return InvalidBidCause.INVALID_PRICE_DECLARATION
+        case WrongContext():
+            return InvalidBidCause.SEALED_FOR_ANOTHER_BID
+        case WrongKey():
+            return InvalidBidCause.SEALED_TO_ANOTHER_KEY
+        case TamperedEnvelope():
+            return InvalidBidCause.FAILED_INTEGRITY_CHECK
+        case _:
+            return InvalidBidCause.MALFORMED_SEALED_FILE
+
+
 #: How an invalid bid is treated (RULES §3, ETM Art. 31): the bidder's cause → revoked (撤销);
 #: any other cause → withdrawn (撤回), the bond refunded.
 DEEMED_REVOKED = "revoked"
@@ -1014,9 +1055,9 @@ def parse_declaration(plaintext: bytes) -> tuple[int, dict[str, Any]]:
         doc = json.loads(plaintext)
         total = parse_yuan(str(doc["total"]))
     except (ValueError, KeyError, TypeError, MoneyError, InvalidOperation) as exc:
-        raise EnvelopeError("the price declaration is not valid") from exc
+        raise InvalidDeclaration("the price declaration is not valid") from exc
     if total <= Decimal(0):
-        raise EnvelopeError("the declared price must be positive")
+        raise InvalidDeclaration("the declared price must be positive")
     return yuan_to_fen(total), doc
 
 
@@ -1054,6 +1095,7 @@ async def open_lot(
             continue
         files = await BidFile.objects().where(BidFile.bid == bid.id).order_by(BidFile.id)
         outcome, reason, price, declaration, deemed = "opened", "", None, "", ""
+        cause: InvalidBidCause | None = None
         try:
             for row in files:
                 plain = await anyio.to_thread.run_sync(
@@ -1073,13 +1115,15 @@ async def open_lot(
                     declaration = json.dumps(doc, ensure_ascii=False)
         except StoredCopyDamaged as exc:
             outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_WITHDRAWN
+            cause = invalid_cause(exc)
         except EnvelopeError as exc:
             # the copy is the one received, yet it does not open: as the bidder sealed it
             outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_REVOKED
+            cause = invalid_cause(exc)
         except ObjectNotFound:
             # the receipt names an object the store no longer has: the bid cannot be read
             outcome, reason, price = "invalid", "the stored ciphertext is missing", None
-            deemed = DEEMED_WITHDRAWN
+            deemed, cause = DEEMED_WITHDRAWN, InvalidBidCause.STORED_COPY_MISSING
         # StorageUnavailable (network, disk) propagates: nothing is recorded for this bid
         # and the task or the sweep opens it later, never declaring it invalid for an outage
         try:
@@ -1090,6 +1134,7 @@ async def open_lot(
                     bidder=bid.bidder,
                     submitted_at=bid.submitted_at,
                     outcome=outcome,
+                    cause=cause or "",
                     reason=reason,
                     declared_price_fen=price,
                     declaration=declaration,
@@ -1102,6 +1147,7 @@ async def open_lot(
                     subject_id=bid.id,
                     payload={
                         "lot_id": lot_id,
+                        "cause": cause,
                         "reason": reason,
                         "declared_price_fen": price,
                         "deemed": deemed,
@@ -1214,6 +1260,7 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
         await OpeningRecord.select(
             OpeningRecord.bid,
             OpeningRecord.outcome,
+            OpeningRecord.cause,
             OpeningRecord.reason,
             OpeningRecord.deemed,
             OpeningRecord.declared_price_fen,

@@ -113,6 +113,8 @@ class OpeningRecord(Table, tablename="opening_record"):
     bidder = ForeignKey(references=Organisation)
     submitted_at = Timestamptz()
     outcome = Varchar(length=20)
+    # an invalid bid's InvalidBidCause code, shown in the page's language; reason is the detail
+    cause = Varchar(length=30, default="")
     reason = Text(default="")
     declared_price_fen = BigInt(null=True, default=None)
     declaration = Text(default="")

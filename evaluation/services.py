@@ -1474,6 +1474,7 @@ async def _own_opening_records(actor: Actor | None, lot_ids: Sequence[int]) -> l
     return await OpeningRecord.select(
         OpeningRecord.lot,
         OpeningRecord.outcome,
+        OpeningRecord.cause,
         OpeningRecord.reason,
         OpeningRecord.declared_price_fen,
     ).where(
@@ -1508,6 +1509,7 @@ async def my_result(actor: Actor, lot_id: int) -> dict[str, Any]:
         "lot_id": lot_id,
         "won": lot.awarded_supplier is not None and lot.awarded_supplier == actor.organisation_id,
         "opening_outcome": record["outcome"],
+        "opening_cause": record["cause"],
         "opening_reason": record["reason"],
         "evaluated": False,
         "bidder": str(actor.organisation_id),

@@ -225,6 +225,7 @@ async def test_a_missing_stored_object_makes_that_bid_invalid_not_the_opening_st
     invalid = await OpeningRecord.objects().where(OpeningRecord.outcome == "invalid")
     assert [r.bid for r in invalid] == [victim.bid]
     assert invalid[0].reason == "the stored ciphertext is missing"
+    assert invalid[0].cause == "stored_copy_missing"
     assert invalid[0].deemed == "withdrawn"  # lost by the store, not the bidder's fault
 
 

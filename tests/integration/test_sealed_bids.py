@@ -211,6 +211,7 @@ async def test_tampered_ciphertext_is_recorded_invalid_and_the_lot_fails(
     invalid = await OpeningRecord.objects().where(OpeningRecord.outcome == "invalid").first()
     assert invalid is not None
     assert "hash" in invalid.reason
+    assert invalid.cause == "stored_copy_damaged"
     assert invalid.deemed == "withdrawn"  # the stored copy was damaged: not the bidder's fault
     assert await OpeningRecord.count() == 3
     refreshed = await lot_of(project_id)
@@ -221,6 +222,11 @@ async def test_tampered_ciphertext_is_recorded_invalid_and_the_lot_fails(
     # the public record and the purchaser's page give the reason in words, not its code
     published = (await client.get(f"/lots/{lot.id}/opening?lang=en")).text
     assert FailureReason.TOO_FEW_VALID.label_en in published
+    # and why the bid is invalid: its cause in words, the technical detail beside it in English
+    assert '>Stored copy damaged</span> <span class="muted">(the stored ciphertext' in published
+    chinese = (await client.get(f"/lots/{lot.id}/opening?lang=zh")).text
+    assert ">存储的密文与回执不符</span>" in chinese
+    assert "(the stored ciphertext" not in chinese  # only on hover, in the title
     await login(client, purchaser.username)
     own_page = (await client.get(f"/purchaser/projects/{project_id}?lang=zh")).text
     assert FailureReason.TOO_FEW_VALID.label_zh in own_page
@@ -511,6 +517,7 @@ async def test_a_bid_the_bidder_sealed_badly_is_deemed_revoked(
     assert record is not None
     assert record.outcome == "invalid"
     assert record.deemed == "revoked"
+    assert record.cause == "failed_integrity_check"
     assert (
         await OpeningRecord.count().where(
             (OpeningRecord.lot == lot.id) & (OpeningRecord.outcome == "opened")
@@ -519,6 +526,7 @@ async def test_a_bid_the_bidder_sealed_badly_is_deemed_revoked(
     )
     page = await client.get(f"/lots/{lot.id}/opening?lang=zh")
     assert "视为撤销（投标人原因）" in page.text
+    assert ">密文完整性校验未通过（被改动、截断或加长）</span>" in page.text
 
 
 @pytest.mark.timeout(60, method="thread")  # without the fix the request waits forever
@@ -822,3 +830,48 @@ async def test_a_supplier_sees_its_own_bids_on_every_lot_and_nobody_elses(
     for status in ("已递交", "已被替换", "已撤回"):
         assert status in page.text
     assert str(rival_receipt["receipt"]["bid_id"]) not in page.text
+
+
+async def test_a_bidder_reads_why_its_bid_was_invalid_in_the_page_language(
+    app: Litestar,
+) -> None:
+    """The bidder's own result names the cause in words; the English detail stays secondary."""
+    from tests.integration.test_reports import lot, owner, project
+
+    supplier = await actor(Role.BIDDER)
+    when = SYSTEM_CLOCK.now() - timedelta(days=3)
+    lot_id = await lot(
+        await project(await owner(), category="goods", method="open_tender", published_at=when),
+        budget_fen=50_000_000,
+        award_fen=40_000_000,
+        at=when,
+    )
+    sealed = Bid(
+        lot=lot_id,
+        bidder=supplier.organisation_id,
+        submitted_by=supplier.user_id,
+        status="submitted",
+        created_at=when,
+        submitted_at=when,
+    )
+    await sealed.save()
+    await OpeningRecord(
+        lot=lot_id,
+        bid=sealed.id,
+        bidder=supplier.organisation_id,
+        submitted_at=when,
+        outcome="invalid",
+        cause="sealed_to_another_key",
+        reason="this bid was sealed to another opening key",
+        deemed="revoked",
+        opened_at=when,
+    ).save()
+    async with AsyncTestClient(app=app) as http:
+        await login(http, supplier.username)
+        chinese = await http.get(f"/supplier/lots/{lot_id}/result?lang=zh")
+        english = await http.get(f"/supplier/lots/{lot_id}/result?lang=en")
+    assert chinese.status_code == english.status_code == 200
+    assert ">未使用本标段开标公钥密封</span>" in chinese.text
+    assert "(this bid was sealed to another opening key)" not in chinese.text
+    assert ">Sealed to another key</span>" in english.text
+    assert "(this bid was sealed to another opening key)" in english.text
