@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +29,19 @@ PARTS_IN_FLIGHT = 3
 
 
 class ClientError(RuntimeError):
-    """The platform refused a request; the message is the platform's."""
+    """The platform refused a request; the message is the platform's, in the user's language."""
+
+
+def locale_language(environ: Mapping[str, str] = os.environ) -> str:
+    """The language of the user's locale as POSIX orders it: Chinese for ``zh_*``, else English.
+
+    The platform answers an API error with its message in the request's language; a bidder
+    at a Chinese terminal reads it in Chinese, a script under ``LANG=C`` in English.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := environ.get(name):
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
@@ -50,9 +63,19 @@ class ZhaocaiClient:
         username: str,
         password: str,
         transport: httpx.BaseTransport | None = None,
+        language: str | None = None,
     ) -> ZhaocaiClient:
-        """Log in through ``/api/session`` and pick up the CSRF cookie."""
-        http = httpx.Client(base_url=base_url.rstrip("/"), timeout=120, transport=transport)
+        """Log in through ``/api/session`` and pick up the CSRF cookie.
+
+        ``language`` ("zh" or "en", by default the locale's) is the language of the
+        platform's error messages.
+        """
+        http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=120,
+            transport=transport,
+            headers={"accept-language": language or locale_language()},
+        )
         client = cls(http)
         client._check(http.post("/api/session", json={"username": username, "password": password}))
         client.whoami()
@@ -61,8 +84,9 @@ class ZhaocaiClient:
     def _check(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
             try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
+                body = response.json()
+                detail = body.get("message") or body.get("detail", response.text)
+            except (ValueError, AttributeError):
                 detail = response.text
             raise ClientError(f"{response.status_code}: {detail}")
         return response.json() if response.content else None

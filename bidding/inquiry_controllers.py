@@ -36,7 +36,7 @@ def _delivery_days(text: str) -> int:
         return int(text.strip())
     except ValueError as exc:
         raise ValidationError(
-            "the delivery time is a whole number of days (交货期须为天数)", field="delivery_days"
+            "the delivery time is a whole number of days", field="delivery_days"
         ) from exc
 
 

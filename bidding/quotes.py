@@ -80,7 +80,7 @@ def quote_declaration(
     total = price_quote(items, lines)
     if not 1 <= delivery_days <= MAX_DELIVERY_DAYS:
         raise ValidationError(
-            "the delivery time is 1 to {most} days (交货期)",
+            "the delivery time is 1 to {most} days",
             most=MAX_DELIVERY_DAYS,
             field="delivery_days",
         )
@@ -122,9 +122,7 @@ async def submit_quote(
         raise Forbidden("only suppliers quote")
     inquiry = await get_inquiry(inquiry_id)
     if not await is_invited(inquiry_id, actor.organisation_id):
-        raise Forbidden(
-            "your organisation was not invited to this price inquiry (未受邀请的供应商不得报价)"
-        )
+        raise Forbidden("your organisation was not invited to this price inquiry")
     items = await items_of(inquiry_id)
     _, declaration = quote_declaration(
         items, quote_lines(draft), draft.delivery_days, draft.declarations
@@ -156,9 +154,7 @@ async def my_quote(actor: Actor, inquiry_id: int) -> dict[str, Any] | None:
     """The caller's submitted quote (id, time, receipt), or None; never its price."""
     inquiry = await get_inquiry(inquiry_id)
     if actor.organisation_id is None or not await is_invited(inquiry_id, actor.organisation_id):
-        raise NotFound(
-            "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
-        )
+        raise NotFound("no price inquiry with id {inquiry_id}", inquiry_id=inquiry_id)
     row = (
         await Bid.select(Bid.id, Bid.submitted_at, Bid.sequence, Bid.receipt)
         .where(

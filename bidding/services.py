@@ -173,7 +173,7 @@ async def create_opening_key(
         if len(custodians) < 2:
             raise Conflict(
                 "at least 2 key custodians must register their keys before a lot "
-                "in custodian mode can be published (至少需要2名密钥保管人)"
+                "in custodian mode can be published"
             )
         threshold = threshold_for(len(custodians))
         row.threshold, row.custodians = threshold, len(custodians)
@@ -248,12 +248,11 @@ def _refuse_unless_open_for_bids(lot: Any, project: Any, now: datetime) -> None:
         LotStatus.BIDDING_CLOSED,
     }:
         raise DeadlinePassed(
-            "the bid deadline {deadline} has passed; the server clock is authoritative "
-            "(投标截止时间已过)",
+            "the bid deadline {deadline} has passed; the server clock is authoritative",
             deadline=china_time(project.bid_deadline),
         )
     if LotStatus(lot.status) is not LotStatus.PUBLISHED:
-        raise Conflict("this lot is not open for bids (当前标段不接受投标)")
+        raise Conflict("this lot is not open for bids")
 
 
 def accepts_bids(lot: Any, project: Any, now: datetime) -> bool:
@@ -312,8 +311,7 @@ async def start_bid(
     total = sum(spec.size for spec in files)
     if total > limit:
         raise ValidationError(
-            "the bid is {size:.1f} MiB; this lot accepts at most {limit} MiB "
-            "(超过本标段投标文件大小限制)",
+            "the bid is {size:.1f} MiB; this lot accepts at most {limit} MiB",
             size=total / 2**20,
             limit=lot.max_bid_mib,
             field="files",
@@ -408,7 +406,7 @@ async def _record_started_bid(
 
 ONE_QUOTE = (
     "a price inquiry takes one price, once: a submitted quote cannot be changed, replaced "
-    "or withdrawn (一次报出不得更改的价格; GPL Art. 40)"
+    "or withdrawn (GPL Art. 40)"
 )
 
 
@@ -418,9 +416,7 @@ async def _check_quote_allowed(actor: Actor, lot_id: int) -> None:
     if inquiry is None:
         return
     if not await is_invited(inquiry.id, actor.organisation_id):
-        raise Forbidden(
-            "your organisation was not invited to this price inquiry (未受邀请的供应商不得报价)"
-        )
+        raise Forbidden("your organisation was not invited to this price inquiry")
     if await Bid.exists().where(
         (Bid.lot == lot_id) & (Bid.bidder == actor.organisation_id) & (Bid.status == "submitted")
     ):
@@ -498,7 +494,7 @@ async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_p
         header = read_header(first_part)
     except EnvelopeError as exc:
         raise ValidationError(
-            "{kind} file is not a sealed bid: {reason} (投标文件未加密，拒收)",
+            "{kind} file is not a sealed bid: {reason}",
             kind=kind,
             reason=str(exc),
             field="body",
@@ -849,7 +845,7 @@ async def _opening_time_reached(lot_id: int, now: datetime) -> Any:
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
     if not opening_time_reached(lot.status, project.opening_time, now):
-        raise Conflict("the opening has not started yet (未到开标时间)")
+        raise Conflict("the opening has not started yet")
     return lot
 
 
@@ -1255,7 +1251,7 @@ async def opening_record(lot_id: int) -> dict[str, Any]:
     """The public opening record (唱标): every bid received, its time, hash and price."""
     lot = await get_lot(lot_id)
     if LotStatus(lot.status) in {LotStatus.DRAFT, LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED}:
-        raise NotFound("the opening record is published after the opening (开标后公布)")
+        raise NotFound("the opening record is published after the opening")
     rows = (
         await OpeningRecord.select(
             OpeningRecord.bid,
@@ -1432,7 +1428,7 @@ async def open_bid_document(
         raise Forbidden("only the purchasing unit of this project reads its bids")
     record = await OpeningRecord.objects().where(OpeningRecord.bid == bid.id).first()
     if LotStatus(lot.status) not in READABLE_STATES or record is None:
-        raise Forbidden("bid documents can be read only after the opening (开标后方可查阅)")
+        raise Forbidden("bid documents can be read only after the opening")
     if record.outcome != "opened":
         raise Conflict("this bid failed verification at the opening and cannot be read")
     opening = await opening_key_of(lot.id)

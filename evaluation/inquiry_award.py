@@ -59,7 +59,7 @@ async def check_deduction_on_publication(*, lot_id: int, **_: Any) -> None:
     if rate != 0 and rate not in allowed:
         raise ValidationError(
             "the small/micro price deduction {rate} % is outside {allowed} "
-            "(SME46 Art. 9; 财库〔2022〕19号; 小微企业价格扣除比例须为0或在法定范围内)",
+            "(SME46 Art. 9; 财库〔2022〕19号)",
             field="sme_deduction_percent",
             rate=percent(rate),
             allowed=str(allowed),
@@ -98,7 +98,7 @@ async def conclude_inquiry(
     lot = await get_lot(inquiry.lot)
     status = LotStatus(lot.status)
     if status in {LotStatus.DRAFT, LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED}:
-        raise Conflict("the quotes are not open yet (报价尚未开启)", code="not_opened")
+        raise Conflict("the quotes are not open yet", code="not_opened")
     if status is LotStatus.AWARDED:
         raise Conflict("this inquiry is already concluded (awarded)")
     if status is LotStatus.FAILED:
@@ -110,8 +110,7 @@ async def conclude_inquiry(
     missing = [str(q["bidder_name"]) for q in opened if int(q["bidder"]) not in verdicts]
     if missing:
         raise ValidationError(
-            "mark every quote compliant or not first; missing: {missing} "
-            "(须对每份报价作出是否符合要求的判定)",
+            "mark every quote compliant or not first; missing: {missing}",
             field="verdicts",
             missing=", ".join(missing),
         )

@@ -133,7 +133,7 @@ class InquiryEvaluationApiController(Controller):
         """Every quote's opening record and declaration (refused while sealed)."""
         view = await inquiry_view(require_actor(request), inquiry_id)
         if LotStatus(view["status"]) in SEALED:
-            raise Conflict("the quotes are still sealed (报价尚未开启)", code="not_opened")
+            raise Conflict("the quotes are still sealed", code="not_opened")
         return await opened_quotes(inquiry_id)
 
     @post("/{inquiry_id:int}/conclude", opt=PURCHASER, name="api_inquiry_conclude")

@@ -113,8 +113,7 @@ async def set_scheme(
     ensure_purchaser_owns(actor, project)
     if LotStatus(lot.status) is not LotStatus.DRAFT:
         raise Conflict(
-            "the scoring scheme is part of the published tender documents and can no longer "
-            "change (评分办法随招标文件发布后不得变更)"
+            "the scoring scheme is part of the published tender documents and can no longer change"
         )
     scheme = scheme_from_json(data, ProjectCategory(project.category))
     stored = json.dumps(scheme_to_json(scheme), ensure_ascii=False)
@@ -147,7 +146,7 @@ async def scheme_of(lot_id: int) -> ScoringScheme:
     """The lot's scheme, validated again; NotFound when the purchaser set none."""
     data = await scheme_json(lot_id)
     if data is None:
-        raise NotFound("this lot has no scoring scheme (评分办法未设置)")
+        raise NotFound("this lot has no scoring scheme")
     lot = await get_lot(lot_id)
     project = await get_project(lot.project)
     return scheme_from_json(data, ProjectCategory(project.category))
@@ -187,7 +186,7 @@ async def require_scheme_on_publication(*, lot_id: int, project_id: int, **_: An
     if not await LotScheme.exists().where(LotScheme.lot == lot_id):
         lot = await get_lot(lot_id)
         raise Conflict(
-            "lot {lot} has no scoring scheme; set it before publishing (招标文件须载明评分办法)",
+            "lot {lot} has no scoring scheme; set it before publishing",
             field="scheme",
             lot=lot.number,
         )
@@ -450,7 +449,7 @@ async def _work_lot(lot_id: int) -> Any:
             status=LotStatus(lot.status),  # the Chinese names it by label: {status:zh}
         )
     if await Outcome.exists().where(Outcome.lot == lot_id):
-        raise Conflict("every member has submitted; submitted scores are final (评分已提交)")
+        raise Conflict("every member has submitted; submitted scores are final")
     return lot
 
 
@@ -1085,7 +1084,7 @@ async def resolve_review(
         raise ValidationError("resolve this item as one of: accepted, rejected", field="resolution")
     explanation = explanation.strip()
     if not explanation:
-        raise ValidationError("record the committee's reason (书面理由)", field="explanation")
+        raise ValidationError("record the committee's reason", field="explanation")
     if review.kind == "low_price":
         if not review.explanation:
             raise Conflict("the bidder's written explanation is needed first (MOF87 Art. 60)")
@@ -1496,10 +1495,10 @@ async def my_result(actor: Actor, lot_id: int) -> dict[str, Any]:
     """
     lot = await get_lot(lot_id)
     if not result_published(lot.status):
-        raise NotFound("your scores are published with the award (中标结果公告后公布)")
+        raise NotFound("your scores are published with the award")
     records = await _own_opening_records(actor, [lot_id])
     if not records:
-        raise NotFound("your organisation did not bid in this lot (贵单位未参与本标段投标)")
+        raise NotFound("your organisation did not bid in this lot")
     record = records[0]
     opened = await OpeningRecord.count().where(
         (OpeningRecord.lot == lot_id) & (OpeningRecord.outcome == "opened")
@@ -1554,7 +1553,7 @@ async def open_document(
     if record is None or int(record.lot) != lot_id:
         raise NotFound("no opened bid file {file} in this lot", file=file_id)
     if LotStatus(lot.status) not in READABLE_STATES:
-        raise Forbidden("bid documents can be read only after the opening (开标后方可查阅)")
+        raise Forbidden("bid documents can be read only after the opening")
     if record.outcome != "opened":
         raise Conflict("this bid failed verification at the opening and cannot be read")
     opening = await opening_key_of(lot_id)

@@ -270,10 +270,7 @@ def may_see_draw(actor: Actor | None, *, purchaser_id: object, agency_id: object
     return may_organise(actor, purchaser_id=purchaser_id, agency_id=agency_id)
 
 
-DRAW_NOT_YOURS = (
-    "this lot's expert draw is for its purchasing unit, its agency and the supervisors "
-    "(本标段的专家抽取仅由其采购人、代理机构和监督人员查看)"
-)
+DRAW_NOT_YOURS = "this lot's expert draw is for its purchasing unit, its agency and the supervisors"
 
 
 def _may_organise(actor: Actor, project: Project) -> bool:
@@ -320,13 +317,16 @@ async def _call(
     expert = await Expert.select(Expert.user).where(Expert.id == expert_id).first()
     if expert is None or expert["user"] is None:
         return
+    # sent by email or SMS as well, where no page language applies: both languages, Chinese first
+    answer_by = f"{respond_by.astimezone(CHINA):%Y-%m-%d %H:%M}"
     await notifications.notify(
         int(expert["user"]),
         kind=NOTIFICATION_KIND,
-        title="You are drawn as an evaluation expert (您被抽取为评审专家)",
+        title="您被抽取为评审专家 (You are drawn as an evaluation expert)",
         body=(
-            "Please confirm or decline by "
-            f"{respond_by.astimezone(CHINA):%Y-%m-%d %H:%M} (China Standard Time). "
+            f"请于 {answer_by} 前确认或谢绝；评审结束前请对抽取结果保密"
+            "（政府采购法实施条例第四十条）。"
+            f"Please confirm or decline by {answer_by} (China Standard Time). "
             "Keep this confidential until the evaluation ends (GPL-R Art. 40)."
         ),
         link=f"/experts/answer/{seat_id}?token={token}",

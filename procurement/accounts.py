@@ -58,8 +58,7 @@ def validate_username(username: str) -> str:
     username = username.strip()
     if not USERNAME_PATTERN.fullmatch(username):
         raise ValidationError(
-            "username must be 3-60 characters: letters, digits, '.', '-' or '_' "
-            "(用户名须为3-60位字母、数字或 . - _)",
+            "username must be 3-60 characters: letters, digits, '.', '-' or '_'",
             field="username",
         )
     return username
@@ -69,14 +68,12 @@ def validate_password(password: str) -> str:
     """A password of at least 10 characters, not all digits."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            "password must have at least {minimum} characters (密码至少{minimum}位)",
+            "password must have at least {minimum} characters",
             field="password",
             minimum=MIN_PASSWORD_LENGTH,
         )
     if password.isdigit():
-        raise ValidationError(
-            "password must not be only digits (密码不能全为数字)", field="password"
-        )
+        raise ValidationError("password must not be only digits", field="password")
     return password
 
 
@@ -155,14 +152,13 @@ async def register_supplier(form: SupplierRegistration, *, clock: Clock = SYSTEM
         async with transaction(Organisation._meta.db):
             if await Organisation.exists().where(Organisation.credit_code == credit_code):
                 raise Conflict(
-                    "an organisation with credit code {credit_code} is already registered "
-                    "(该统一社会信用代码已注册)",
+                    "an organisation with credit code {credit_code} is already registered",
                     field="credit_code",
                     credit_code=credit_code,
                 )
             if await User.exists().where(User.username == username):
                 raise Conflict(
-                    "username {username!r} is taken (用户名已被使用)",
+                    "username {username!r} is taken",
                     field="username",
                     username=username,
                 )
@@ -258,7 +254,7 @@ async def authenticate(username: str, password: str, *, clock: Clock = SYSTEM_CL
     row = await User.objects().where(User.username == username.strip()).first()
     if row is None:
         password_matches(_DUMMY_HASH, password)
-        raise AuthenticationFailed("wrong username or password (用户名或密码错误)")
+        raise AuthenticationFailed("wrong username or password")
     if not password_matches(row.password_hash, password):
         await audit.record(
             "login.failed",
@@ -267,11 +263,11 @@ async def authenticate(username: str, password: str, *, clock: Clock = SYSTEM_CL
             payload={"username": username},
             clock=clock,
         )
-        raise AuthenticationFailed("wrong username or password (用户名或密码错误)")
+        raise AuthenticationFailed("wrong username or password")
     if row.status == AccountStatus.PENDING:
-        raise AuthenticationFailed("your registration is waiting for approval (注册信息正在审核中)")
+        raise AuthenticationFailed("your registration is waiting for approval")
     if row.status != AccountStatus.ACTIVE:
-        raise AuthenticationFailed("this account is not active (账号不可用)")
+        raise AuthenticationFailed("this account is not active")
     actor = actor_from_row(row)
     await User.update({User.last_login_at: clock.now()}).where(User.id == row.id)
     await audit.record("login", actor=actor, subject_type="user", subject_id=row.id, clock=clock)

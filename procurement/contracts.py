@@ -38,36 +38,34 @@ def signing_due(awarded_at: datetime) -> datetime:
 def parse_amount_yuan(text: str) -> int:
     """The contract amount typed in yuan (at most 2 decimals) as integer fen."""
     if not text.strip():
-        raise ValidationError("the contract amount is required (请填写合同金额)", field="amount")
+        raise ValidationError("the contract amount is required", field="amount")
     try:
         return yuan_to_fen(parse_yuan(text))
     except MoneyError as exc:
-        raise ValidationError(
-            "contract amount: {problem} (合同金额格式不正确)", problem=exc, field="amount"
-        ) from exc
+        raise ValidationError("contract amount: {problem}", problem=exc, field="amount") from exc
 
 
 def parse_amount_fen(value: object) -> int:
     """A JSON ``amount_fen``: an integer number of fen (not text, not a fraction)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(
-            "amount_fen must be a whole number of fen, e.g. 117580000 (合同金额须为整数分)",
+            "amount_fen must be a whole number of fen, e.g. 117580000",
             field="amount_fen",
         )
     if abs(value) > MAX_YUAN * FEN_PER_YUAN:  # past it the bigint column overflows
-        raise ValidationError("amount_fen is out of range (合同金额超出范围)", field="amount_fen")
+        raise ValidationError("amount_fen is out of range", field="amount_fen")
     return value
 
 
 def parse_signed_on(value: object) -> date:
     """The signing date as ``YYYY-MM-DD``."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError("the signing date is required (请填写签订日期)", field="signed_on")
+        raise ValidationError("the signing date is required", field="signed_on")
     try:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
         raise ValidationError(
-            "the signing date must look like 2026-12-01 (签订日期格式应为2026-12-01)",
+            "the signing date must look like 2026-12-01",
             field="signed_on",
         ) from exc
 
@@ -83,27 +81,23 @@ def check_contract(
     """
     if LotStatus(status) is not LotStatus.AWARDED or awarded_at is None:
         raise Conflict(
-            "this lot is {status}; only an awarded lot has a contract "
-            "(只有已定标的标段可以签订合同)",
+            "this lot is {status}; only an awarded lot has a contract",
             status=LotStatus(status),
         )
     if amount_fen <= 0:
-        raise ValidationError(
-            "the contract amount must be positive (合同金额须大于零)", field="amount"
-        )
+        raise ValidationError("the contract amount must be positive", field="amount")
     if amount_fen > MAX_AMOUNT_FEN:
-        raise ValidationError("the contract amount is too large (合同金额过大)", field="amount")
+        raise ValidationError("the contract amount is too large", field="amount")
     award_day = awarded_at.astimezone(CHINA).date()
     if signed_on < award_day:
         raise ValidationError(
-            "the contract cannot be signed before the award of {award_day} "
-            "(合同签订日期不得早于中标通知日期{award_day})",
+            "the contract cannot be signed before the award of {award_day}",
             field="signed_on",
             award_day=award_day,
         )
     if signed_on > today:
         raise ValidationError(
-            "the signing date {signed_on} is in the future (签订日期不能晚于今天)",
+            "the signing date {signed_on} is in the future",
             field="signed_on",
             signed_on=signed_on,
         )
@@ -135,7 +129,7 @@ async def record_contract(
     try:
         async with transaction(Contract._meta.db):
             if await Contract.exists().where(Contract.lot == lot_id):
-                raise Conflict("this lot's contract is already recorded (该标段合同已登记)")
+                raise Conflict("this lot's contract is already recorded")
             row = Contract(
                 lot=lot_id,
                 supplier=lot.awarded_supplier,
@@ -156,7 +150,7 @@ async def record_contract(
             )
     except Exception as exc:
         if is_unique_violation(exc):  # a concurrent request recorded it first
-            raise Conflict("this lot's contract is already recorded (该标段合同已登记)") from exc
+            raise Conflict("this lot's contract is already recorded") from exc
         raise
     return int(row.id)
 

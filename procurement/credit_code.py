@@ -124,8 +124,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
     code = normalise_credit_code(text)
     if len(code) != LENGTH:
         raise ValidationError(
-            "a unified social credit code has 18 characters, not {length} "
-            "(统一社会信用代码应为18位，实际为{length}位)",
+            "a unified social credit code has 18 characters, not {length}",
             field=FIELD,
             code="credit_code_length",
             length=len(code),
@@ -134,8 +133,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
         if char not in _VALUE:
             raise ValidationError(
                 "character {char!r} at position {position} is not allowed in a unified "
-                "social credit code (only digits and capital letters except I, O, S, V, Z) "
-                "(第{position}位字符“{char}”不合法)",
+                "social credit code (only digits and capital letters except I, O, S, V, Z)",
                 field=FIELD,
                 code="credit_code_character",
                 char=char,
@@ -144,8 +142,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
     authority = REGISTRATION_AUTHORITIES.get(code[0])
     if authority is None:
         raise ValidationError(
-            "position 1 ({char!r}) is not a registration authority code; allowed: {allowed} "
-            "(第1位登记管理部门代码“{char}”不存在)",
+            "position 1 ({char!r}) is not a registration authority code; allowed: {allowed}",
             field=FIELD,
             code="credit_code_authority",
             char=code[0],
@@ -155,8 +152,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
     if code[1] not in entity_types:
         raise ValidationError(
             "position 2 ({char!r}) is not an entity type of registration authority "
-            "{authority}; allowed: {allowed} "
-            "(第2位机构类别代码“{char}”不属于登记管理部门“{authority:zh}”)",
+            "{authority}; allowed: {allowed}",
             field=FIELD,
             code="credit_code_entity_type",
             char=code[1],
@@ -167,8 +163,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
         if not code[position - 1].isdigit():
             raise ValidationError(
                 "character {char!r} at position {position} is not allowed: positions 3-8 are "
-                "the administrative division code and must be digits "
-                "(第3-8位行政区划码应为数字，第{position}位为“{char}”)",
+                "the administrative division code and must be digits",
                 field=FIELD,
                 code="credit_code_division",
                 char=code[position - 1],
@@ -179,7 +174,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
         if code[16] != expected_org:
             raise ValidationError(
                 "check digit of the organisation code (position 17) of {credit_code} is "
-                "wrong: expected {expected} (第17位组织机构代码校验码错误，应为{expected})",
+                "wrong: expected {expected}",
                 field=FIELD,
                 code="credit_code_organisation_check",
                 credit_code=code,
@@ -188,8 +183,7 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = False) ->
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
         raise ValidationError(
-            "check digit of {credit_code} is wrong: expected {expected} at position 18 "
-            "(第18位校验码错误，应为{expected})",
+            "check digit of {credit_code} is wrong: expected {expected} at position 18",
             field=FIELD,
             code="credit_code_check_digit",
             credit_code=code,

@@ -93,7 +93,7 @@ async def add_document(
     )
     if counted.size == 0:
         await anyio.to_thread.run_sync(store.delete, key)
-        raise ValidationError("the file is empty (文件为空)", field="file")
+        raise ValidationError("the file is empty", field="file")
     try:
         document = TenderDocument(
             project=project_id,
@@ -183,10 +183,7 @@ async def list_downloads(
         pass
     elif actor.role is Role.PURCHASER and actor.organisation_id == project.purchaser:
         if project.bid_deadline > clock.now():
-            raise Forbidden(
-                "the list of downloads stays secret until the bid deadline "
-                "(投标截止前不得查看下载名单)"
-            )
+            raise Forbidden("the list of downloads stays secret until the bid deadline")
     else:
         raise Forbidden("only the supervisor and, after the deadline, the purchaser see this")
     return (

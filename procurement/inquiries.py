@@ -96,8 +96,7 @@ def _deduction_percent(text: str) -> Decimal:
     value = parse_decimal(text.strip() or "0", "sme_deduction_percent", what="a percentage")
     if not Decimal(0) <= value < Decimal(100):
         raise ValidationError(
-            "the small/micro price deduction is a percentage from 0 to under 100 "
-            "(小微企业价格扣除比例应为0至100之间的百分数)",
+            "the small/micro price deduction is a percentage from 0 to under 100",
             field="sme_deduction_percent",
         )
     return value
@@ -139,7 +138,7 @@ async def _framework(framework_id: int) -> FrameworkAgreement:
     )
     if agreement is None:
         raise NotFound(
-            "no framework agreement with id {framework_id} (框架协议不存在)",
+            "no framework agreement with id {framework_id}",
             framework_id=framework_id,
         )
     return agreement
@@ -155,8 +154,7 @@ async def framework_supplier_ids(framework_id: int, *, on: date) -> list[int]:
     agreement = await _framework(framework_id)
     if not agreement.valid_from <= on <= agreement.valid_until:
         raise ValidationError(
-            "framework agreement {name!r} is valid {valid_from} to {valid_until}, not on {on} "
-            "(框架协议不在有效期内)",
+            "framework agreement {name!r} is valid {valid_from} to {valid_until}, not on {on}",
             field="framework_id",
             name=agreement.name,
             valid_from=agreement.valid_from,
@@ -175,7 +173,7 @@ async def _invited_suppliers(draft: InquiryDraft, today: date) -> tuple[Invitati
         mode = InvitationMode(draft.invitation_mode)
     except ValueError as exc:
         raise ValidationError(
-            "choose how suppliers are invited: selected, framework or open (请选择邀请方式)",
+            "choose how suppliers are invited: selected, framework or open",
             field="invitation_mode",
         ) from exc
     registered = {int(r["id"]) for r in await category_suppliers()}
@@ -183,8 +181,7 @@ async def _invited_suppliers(draft: InquiryDraft, today: date) -> tuple[Invitati
         unknown = [s for s in draft.supplier_ids if s not in registered]
         if unknown:
             raise ValidationError(
-                "supplier(s) {suppliers} are not approved suppliers of goods "
-                "(非本品目已登记供应商)",
+                "supplier(s) {suppliers} are not approved suppliers of goods",
                 field="suppliers",
                 suppliers=", ".join(map(str, unknown)),
             )
@@ -200,11 +197,11 @@ async def _invited_suppliers(draft: InquiryDraft, today: date) -> tuple[Invitati
 
 def _check_terms(draft: InquiryDraft) -> None:
     if not draft.title.strip():
-        raise ValidationError("the inquiry needs a title (项目名称必填)", field="title")
+        raise ValidationError("the inquiry needs a title", field="title")
     if not draft.delivery_place.strip():
-        raise ValidationError("state the delivery place (交货地点必填)", field="delivery_place")
+        raise ValidationError("state the delivery place", field="delivery_place")
     if not draft.delivery_time.strip():
-        raise ValidationError("state the delivery time (交货期必填)", field="delivery_time")
+        raise ValidationError("state the delivery time", field="delivery_time")
     if draft.quote_deadline.tzinfo is None:
         raise ValidationError("the quote deadline needs a time zone", field="quote_deadline")
 
@@ -326,9 +323,7 @@ async def get_inquiry(inquiry_id: int) -> Inquiry:
     """The inquiry, or NotFound."""
     inquiry = await Inquiry.objects().where(Inquiry.id == inquiry_id).first()
     if inquiry is None:
-        raise NotFound(
-            "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
-        )
+        raise NotFound("no price inquiry with id {inquiry_id}", inquiry_id=inquiry_id)
     return inquiry
 
 
@@ -374,9 +369,7 @@ async def inquiry_view(actor: Actor, inquiry_id: int) -> dict[str, Any]:
         ensure_purchaser_owns(actor, project)
     elif actor.role is Role.BIDDER:
         if not await is_invited(inquiry_id, actor.organisation_id):
-            raise NotFound(
-                "no price inquiry with id {inquiry_id} (询价项目不存在)", inquiry_id=inquiry_id
-            )
+            raise NotFound("no price inquiry with id {inquiry_id}", inquiry_id=inquiry_id)
     elif actor.role not in {Role.ADMIN, Role.SUPERVISOR}:
         raise Forbidden("this inquiry is visible to its purchaser and invited suppliers")
     lot = await get_lot(inquiry.lot)
@@ -473,7 +466,7 @@ async def record_verdict(
     status = LotStatus(lot.status)
     if status in {LotStatus.PUBLISHED, LotStatus.BIDDING_CLOSED, LotStatus.DRAFT}:
         raise Conflict(
-            "quotes are judged after the opening; they are still sealed (开启报价前不得评审)",
+            "quotes are judged after the opening; they are still sealed",
             code="not_opened",
         )
     if status not in VERDICT_STATES:
@@ -484,9 +477,7 @@ async def record_verdict(
         )
     reason = reason.strip()
     if not compliant and not reason:
-        raise ValidationError(
-            "say why the quote does not comply (不符合要求须说明理由)", field="reason"
-        )
+        raise ValidationError("say why the quote does not comply", field="reason")
     async with transaction(QuoteVerdict._meta.db):
         await QuoteVerdict.delete().where(
             (QuoteVerdict.inquiry == inquiry_id) & (QuoteVerdict.supplier == supplier_id)
@@ -546,7 +537,7 @@ async def record_follow_up(
         raise ValidationError("choose rerun or change_method", field="follow_up") from exc
     lot = await get_lot(inquiry.lot)
     if LotStatus(lot.status) is not LotStatus.FAILED:
-        raise Conflict("only a failed inquiry needs a follow-up (询价失败后方可选择)")
+        raise Conflict("only a failed inquiry needs a follow-up")
     if inquiry.follow_up:
         raise _follow_up_recorded(str(inquiry.follow_up))
     async with transaction(Inquiry._meta.db):
@@ -586,7 +577,7 @@ async def create_framework(
     if not name.strip():
         raise ValidationError("the agreement needs a name", field="name")
     if not category.strip():
-        raise ValidationError("the agreement needs a category (品目)", field="category")
+        raise ValidationError("the agreement needs a category", field="category")
     if valid_until < valid_from:
         raise ValidationError("the validity ends before it starts", field="valid_until")
     if valid_until - valid_from > timedelta(days=366 * 5):

@@ -95,7 +95,7 @@ def check_items(items: Sequence[Item]) -> None:
         ValidationError: on the first bad item, with the item's field.
     """
     if not items:
-        raise ValidationError("an inquiry needs at least one item (至少一项货物)", field="items")
+        raise ValidationError("an inquiry needs at least one item", field="items")
     if len(items) > MAX_ITEMS:
         raise ValidationError("at most {most} items per inquiry", field="items", most=MAX_ITEMS)
     for item in items:
@@ -110,7 +110,7 @@ def check_items(items: Sequence[Item]) -> None:
             )
         if not 0 < item.quantity < _MAX_QUANTITY:
             raise ValidationError(
-                "item {number}: the quantity must be positive (数量须大于零)",
+                "item {number}: the quantity must be positive",
                 field=f"{prefix}.quantity",
                 number=item.number,
             )
@@ -131,8 +131,7 @@ def check_invited(suppliers: Iterable[int], minimum: int = MIN_INVITED) -> list[
     distinct = list(dict.fromkeys(suppliers))
     if len(distinct) < minimum:
         raise ValidationError(
-            "a price inquiry invites at least {minimum} suppliers, found {found} "
-            "(询价须邀请不少于{minimum}家供应商; GPL Art. 40)",
+            "a price inquiry invites at least {minimum} suppliers, found {found} (GPL Art. 40)",
             field="suppliers",
             code="too_few_invited",
             minimum=minimum,
@@ -166,7 +165,7 @@ def price_quote(items: Sequence[Item], lines: Sequence[QuoteLine]) -> Decimal:
         if line.quantity != item.quantity:
             raise ValidationError(
                 "item {number} ({name}): quote for the requested quantity {quantity} {unit}, "
-                "not {quoted} (报价数量须与询价数量一致)",
+                "not {quoted}",
                 field=f"{field}.quantity",
                 code="quantity_mismatch",
                 number=line.item,
@@ -177,7 +176,7 @@ def price_quote(items: Sequence[Item], lines: Sequence[QuoteLine]) -> Decimal:
             )
         if not 0 < line.unit_price < _MAX_PRICE:
             raise ValidationError(
-                "item {number} ({name}): the unit price must be positive (单价须大于零)",
+                "item {number} ({name}): the unit price must be positive",
                 field=f"{field}.unit_price",
                 number=line.item,
                 name=item.name,
@@ -192,7 +191,7 @@ def price_quote(items: Sequence[Item], lines: Sequence[QuoteLine]) -> Decimal:
     missing = sorted(set(wanted) - seen)
     if missing:
         raise ValidationError(
-            "every item must be priced; missing item(s) {missing} (须对全部货物报价)",
+            "every item must be priced; missing item(s) {missing}",
             field=f"items.{missing[0]}.unit_price",
             missing=", ".join(map(str, missing)),
         )

@@ -173,19 +173,18 @@ _TRANSITIONS: Mapping[tuple[LotStatus, LotEvent], LotStatus] = {
 
 _REFUSED = {
     LotEvent.PUBLISH: "a lot in state '{current}' cannot be published; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能发布)",
+    "allowed from {current}: {allowed}",
     LotEvent.CLOSE_BIDDING: "a lot in state '{current}' cannot be closed for bidding; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能截止投标)",
-    LotEvent.OPEN: "a lot in state '{current}' cannot be opened; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能开标)",
+    "allowed from {current}: {allowed}",
+    LotEvent.OPEN: "a lot in state '{current}' cannot be opened; allowed from {current}: {allowed}",
     LotEvent.START_EVALUATION: "a lot in state '{current}' cannot be put into evaluation; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能开始评审)",
+    "allowed from {current}: {allowed}",
     LotEvent.AWARD: "a lot in state '{current}' cannot be awarded; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能确定中标/成交)",
+    "allowed from {current}: {allowed}",
     LotEvent.FAIL: "a lot in state '{current}' cannot be declared failed; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能废标/流标)",
+    "allowed from {current}: {allowed}",
     LotEvent.CANCEL: "a lot in state '{current}' cannot be cancelled; "
-    "allowed from {current}: {allowed} (“{current:zh}”状态的标段不能终止)",
+    "allowed from {current}: {allowed}",
 }
 """The message refusing each event, one sentence per event for the catalog."""
 
@@ -264,14 +263,12 @@ def check_method_allowed(category: ProjectCategory, method: ProcurementMethod) -
         return
     if category is ProjectCategory.WORKS:
         raise ValidationError(
-            "works are procured by open or invitation tender only (TBL Art. 10; "
-            "工程只能公开招标或邀请招标)",
+            "works are procured by open or invitation tender only (TBL Art. 10)",
             field="method",
             code="method_not_allowed",
         )
     raise ValidationError(
-        "price inquiry is for goods with uniform specifications only (GPL Art. 32; "
-        "询价只适用于货物)",
+        "price inquiry is for goods with uniform specifications only (GPL Art. 32)",
         field="method",
         code="method_not_allowed",
     )

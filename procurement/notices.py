@@ -245,7 +245,7 @@ async def get_notice(notice_id: int) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise NotFound("no notice with id {notice_id} (公告不存在)", notice_id=notice_id)
+        raise NotFound("no notice with id {notice_id}", notice_id=notice_id)
     return row
 
 

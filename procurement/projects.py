@@ -94,7 +94,7 @@ def _money(text: str, field_name: str) -> Decimal:
 
 def _validate_lots(draft: ProjectDraft, category: ProjectCategory) -> list[dict[str, Any]]:
     if not draft.lots:
-        raise ValidationError("a project needs at least one lot (至少一个标段)", field="lots")
+        raise ValidationError("a project needs at least one lot", field="lots")
     if len(draft.lots) > MAX_LOTS:
         raise ValidationError("at most {most} lots per project", field="lots", most=MAX_LOTS)
     lots = []
@@ -162,7 +162,7 @@ async def create_project(
         raise Forbidden("only a purchasing unit's user may create projects")
     title = draft.title.strip()
     if not title:
-        raise ValidationError("the project needs a title (项目名称必填)", field="title")
+        raise ValidationError("the project needs a title", field="title")
     try:
         category = ProjectCategory(draft.category)
     except ValueError as exc:
@@ -249,7 +249,7 @@ async def get_project(project_id: int) -> Project:
     """The project, or NotFound."""
     project = await Project.objects().where(Project.id == project_id).first()
     if project is None:
-        raise NotFound("no project with id {project_id} (项目不存在)", project_id=project_id)
+        raise NotFound("no project with id {project_id}", project_id=project_id)
     return project
 
 
@@ -257,7 +257,7 @@ async def get_lot(lot_id: int) -> Lot:
     """The lot, or NotFound."""
     lot = await Lot.objects().where(Lot.id == lot_id).first()
     if lot is None:
-        raise NotFound("no lot with id {lot_id} (标段不存在)", lot_id=lot_id)
+        raise NotFound("no lot with id {lot_id}", lot_id=lot_id)
     return lot
 
 
@@ -388,7 +388,7 @@ async def publish_project(
     async with transaction(Project._meta.db):
         lots = await Lot.objects().where(Lot.project == project_id).order_by(Lot.number)
         if any(LotStatus(lot.status) is not LotStatus.DRAFT for lot in lots):
-            raise Conflict("this project was already published (项目已发布)")
+            raise Conflict("this project was already published")
         for lot in lots:
             await transition_lot(lot.id, LotEvent.PUBLISH, actor=actor, clock=clock)
         await Project.update({Project.published_at: now}).where(Project.id == project_id)
@@ -466,7 +466,7 @@ async def cancel_project(
     ensure_purchaser_owns(actor, project)
     reason = reason.strip()
     if not reason:
-        raise ValidationError("a cancellation needs a reason (终止须说明理由)", field="reason")
+        raise ValidationError("a cancellation needs a reason", field="reason")
     async with transaction(Project._meta.db):
         lots = await Lot.objects().where(Lot.project == project_id)
         open_lots = [lot for lot in lots if not is_final(LotStatus(lot.status))]

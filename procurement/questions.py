@@ -35,7 +35,7 @@ async def ask_question(
             "a question is limited to {most} characters", field="text", most=MAX_QUESTION_LENGTH
         )
     if not await project_is_open_for_questions(project_id, clock.now()):
-        raise Conflict("questions are closed for this project (澄清截止时间已过)")
+        raise Conflict("questions are closed for this project")
     question = Question(project=project_id, asked_by=actor.user_id, text=text, asked_at=clock.now())
     await question.save()
     await audit.record(

@@ -149,14 +149,13 @@ class ReportFilters:
 
 
 _YEAR_OUT_OF_RANGE = {
-    "from": "from must lie between {earliest} and {latest} (日期须在{earliest}年至{latest}年之间)",
-    "to": "to must lie between {earliest} and {latest} (日期须在{earliest}年至{latest}年之间)",
-    "month": "month must lie between {earliest} and {latest} "
-    "(日期须在{earliest}年至{latest}年之间)",
+    "from": "from must lie between {earliest} and {latest}",
+    "to": "to must lie between {earliest} and {latest}",
+    "month": "month must lie between {earliest} and {latest}",
 }
 _NOT_A_DATE = {
-    "from": "from must be a date like 2026-11-01 (日期格式应为2026-11-01)",
-    "to": "to must be a date like 2026-11-01 (日期格式应为2026-11-01)",
+    "from": "from must be a date like 2026-11-01",
+    "to": "to must be a date like 2026-11-01",
 }
 _UNKNOWN_VALUE = {
     "category": "unknown category {text!r}; one of: {allowed}",
@@ -188,7 +187,7 @@ def parse_month(text: str) -> Period:
     """A ``YYYY-MM`` month, or a ValidationError saying the expected form."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValidationError("month must look like 2026-11 (月份格式应为2026-11)", field="month")
+        raise ValidationError("month must look like 2026-11", field="month")
     period = month_period(int(match.group(1)), int(match.group(2)))
     _year_ok(period.start, "month")
     return period
@@ -235,15 +234,13 @@ def parse_filters(params: Mapping[str, str], *, today: date) -> ReportFilters:
         period = Period(_parse_date(start_text, "from"), _parse_date(end_text, "to"))
         if period.end < period.start:
             raise ValidationError(
-                "the range is inverted: from {start} is after to {end} (起始日期晚于截止日期)",
+                "the range is inverted: from {start} is after to {end}",
                 field="to",
                 start=period.start,
                 end=period.end,
             )
         if (period.end - period.start).days >= MAX_SPAN_DAYS:
-            raise ValidationError(
-                "a report covers at most ten years (统计区间不能超过十年)", field="from"
-            )
+            raise ValidationError("a report covers at most ten years", field="from")
     else:
         period = month_period(today.year, today.month)
     purchaser_text = params.get("purchaser", "").strip()

@@ -75,18 +75,29 @@ PUBLIC: dict[str, Any] = {"public": True}
 """Route ``opt`` for pages anyone may see without logging in (the public portal)."""
 
 
+PAGE_NOT_FOUND = "page not found"
+PLEASE_LOG_IN = "please log in"
+ROLE_MAY_NOT = "your role may not do this"
+NO_SUCH_RECORD = "no such record"
+NO_ROLES_DECLARED = "this route declares no roles and is closed"
+FRAMEWORK_DETAILS = frozenset(
+    {PAGE_NOT_FOUND, PLEASE_LOG_IN, ROLE_MAY_NOT, NO_SUCH_RECORD, NO_ROLES_DECLARED}
+)
+"""The details this code gives framework errors: translated on pages (litestar's own are not)."""
+
+
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Allow a request only if the route is public or the user's role is declared on it."""
     if handler.opt.get("public"):
         return
     allowed = handler.opt.get("roles")
     if not allowed:
-        raise PermissionDeniedException("this route declares no roles and is closed")
+        raise PermissionDeniedException(NO_ROLES_DECLARED)
     actor = connection.scope.get("user")
     if not isinstance(actor, Actor):
-        raise NotAuthorizedException("please log in")
+        raise NotAuthorizedException(PLEASE_LOG_IN)
     if actor.role not in allowed:
-        raise PermissionDeniedException("your role may not do this (无权执行此操作)")
+        raise PermissionDeniedException(ROLE_MAY_NOT)
 
 
 def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
@@ -99,7 +110,7 @@ def require_actor(request: Request[Any, Any, Any]) -> Actor:
     """The logged-in actor of a protected route (the guard has already checked it)."""
     actor = current_actor(request)
     if actor is None:
-        raise NotAuthorizedException("please log in")
+        raise NotAuthorizedException(PLEASE_LOG_IN)
     return actor
 
 
@@ -329,7 +340,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     extra = exc.extra if isinstance(exc, ValidationException) else None
     if wants_html(request):
         if isinstance(exc, NotFoundException):
-            detail = "page not found"
+            detail = PAGE_NOT_FOUND
+        if detail in FRAMEWORK_DETAILS:
+            detail = _(request, detail)
         return render(
             request, "error.html", {"status": status, "detail": detail}, status_code=status
         )
@@ -373,7 +386,7 @@ def path_ids_guard(
     """
     for value in connection.path_params.values():
         if isinstance(value, int) and not row_id_in_range(value):
-            raise NotFoundException("no such record (记录不存在)")
+            raise NotFoundException(NO_SUCH_RECORD)
 
 
 def choices(values: Iterable[str]) -> list[str]:

@@ -93,9 +93,7 @@ class AuthController(Controller):
         categories = form_list(data, "categories")  # a file in its place is text too
         try:
             if form_text(data, "password") != form_text(data, "password2"):
-                raise ValidationError(
-                    "the two passwords differ (两次密码不一致)", field="password2"
-                )
+                raise ValidationError("the two passwords differ", field="password2")
             await register_supplier(
                 SupplierRegistration(
                     password=form_text(data, "password"), categories=",".join(categories), **fields

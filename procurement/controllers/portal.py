@@ -101,7 +101,7 @@ class PortalController(Controller):
         actor = current_actor(request)
         published = project.published_at is not None
         if not may_view_project(actor, purchaser_id=project.purchaser, published=published):
-            raise NotFound("no project with id {project_id} (项目不存在)", project_id=project_id)
+            raise NotFound("no project with id {project_id}", project_id=project_id)
         lots = await with_lot_facts(
             await Lot.select().where(Lot.project == project_id).order_by(Lot.number), actor
         )

@@ -286,7 +286,7 @@ class PurchaserController(Controller):
         """Upload one tender document (streamed into the object store)."""
         upload = data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ValidationError("choose a file to upload (请选择文件)", field="file")
+            raise ValidationError("choose a file to upload", field="file")
         await add_document(
             require_actor(request),
             project_id,

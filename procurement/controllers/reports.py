@@ -69,7 +69,7 @@ def scoped_filters(request: Request[Any, Any, Any]) -> ReportFilters:
     actor = require_actor(request)
     if actor.role is Role.PURCHASER:
         if filters.purchaser_id not in (None, actor.organisation_id):
-            raise Forbidden("a purchasing unit sees only its own figures (只能查看本单位统计)")
+            raise Forbidden("a purchasing unit sees only its own figures")
         return ReportFilters(
             filters.period, actor.organisation_id, filters.category, filters.method
         )

@@ -34,7 +34,8 @@ from expert_pool.tables import (
     ExpertUnavailableDate,
 )
 from procurement import events
-from procurement.clock import SYSTEM_CLOCK
+from procurement.clock import CHINA, SYSTEM_CLOCK
+from procurement.db import as_aware
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from procurement.lifecycle import LotEvent
 from procurement.projects import transition_lot
@@ -216,6 +217,11 @@ async def test_the_commitment_is_logged_before_the_draw_and_avoidance_holds(app:
         )
         assert note is not None
         assert note.link.startswith(f"/experts/answer/{row['id']}?token=")
+        # emailed too, where no page language applies: Chinese first, then English
+        assert note.title.startswith("您被抽取为评审专家")
+        answer_by = f"{as_aware(row['respond_by']).astimezone(CHINA):%Y-%m-%d %H:%M}"
+        assert note.body.startswith(f"请于 {answer_by} 前确认或谢绝")
+        assert f"Please confirm or decline by {answer_by}" in note.body
 
 
 async def test_bad_requests_are_refused_and_leave_nothing(app: Litestar) -> None:

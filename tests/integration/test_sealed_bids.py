@@ -142,6 +142,12 @@ async def test_bids_are_sealed_received_replaced_refused_late_and_opened(
     with pytest.raises(ClientError, match="409"):
         client(live_server, keepers[0]).get(f"/api/opening/lots/{lot.id}/share")
     assert (await fetch(f"{live_server}/api/public/lots/{lot.id}/opening")).status_code == 404
+    # the client reads refusals in its user's language: English here, Chinese when asked
+    with pytest.raises(ClientError, match=r"^404: the opening record is published after"):
+        client(live_server, suppliers[3]).get(f"/api/public/lots/{lot.id}/opening")
+    chinese = ZhaocaiClient.login(live_server, suppliers[3].username, PASSWORD, language="zh")
+    with pytest.raises(ClientError, match=r"^404: 开标记录于开标后公布$"):
+        chinese.get(f"/api/public/lots/{lot.id}/opening")
     other = client(live_server, suppliers[3])
     with pytest.raises(ClientError, match="404"):
         other.get(f"/api/bids/{receipts[0]['receipt']['bid_id']}")  # type: ignore[index]

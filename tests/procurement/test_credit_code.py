@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from procurement.credit_code import (
     validate_credit_code,
 )
 from procurement.exceptions import ValidationError
+from procurement.i18n import Translator
 
 # Published codes of well-known organisations; both check characters verified by hand.
 REAL_CODES = [
@@ -78,9 +80,17 @@ def test_a_bad_code_is_refused_with_a_precise_message(text: str, message: str) -
     assert not is_valid_credit_code(text)
 
 
-def test_the_messages_carry_chinese_too() -> None:
-    with pytest.raises(ValidationError, match="第18位校验码错误，应为3"):
+def test_the_messages_read_in_chinese_on_chinese_pages() -> None:
+    chinese = Translator([Path(__file__).resolve().parents[2] / "procurement"]).gettext("zh")
+    with pytest.raises(ValidationError) as raised:
         validate_credit_code("91350100M000100Y44")
+    assert (
+        raised.value.localized(chinese)
+        == "统一社会信用代码 91350100M000100Y44 的第18位校验码错误，应为 3"
+    )
+    assert str(raised.value) == (
+        "check digit of 91350100M000100Y44 is wrong: expected 3 at position 18"
+    )  # English alone, for scripts and English pages
 
 
 def test_a_wrong_organisation_check_character_is_refused_only_when_asked() -> None:

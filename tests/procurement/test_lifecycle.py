@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from procurement.exceptions import Conflict, ValidationError
+from procurement.i18n import Translator
 from procurement.lifecycle import (
     FINAL_STATES,
     FailureReason,
@@ -62,9 +64,13 @@ def test_the_error_says_what_was_refused_and_what_is_allowed() -> None:
         next_status(S.DRAFT, E.OPEN)
 
 
-def test_the_error_is_in_chinese_too() -> None:
-    with pytest.raises(Conflict, match="“草稿”状态的标段不能开标"):
+def test_the_error_reads_in_chinese_on_chinese_pages() -> None:
+    chinese = Translator([Path(__file__).resolve().parents[2] / "procurement"]).gettext("zh")
+    with pytest.raises(Conflict) as raised:
         next_status(S.DRAFT, E.OPEN)
+    assert (
+        raised.value.localized(chinese) == "“草稿”状态的标段不能开标；当前可进行的操作：发布、终止"
+    )
 
 
 def test_a_final_lot_says_nothing_is_allowed() -> None:

@@ -138,6 +138,14 @@ def test_every_message_a_page_can_show_has_its_chinese() -> None:
     assert not missing, f"{len(missing)} messages without Chinese:\n" + "\n".join(missing)
 
 
+def test_framework_errors_this_code_raises_read_in_chinese() -> None:
+    """403/404 pages carry these details; litestar's exceptions are not domain errors."""
+    from procurement.web import FRAMEWORK_DETAILS
+
+    translated = catalog_of(ROOT / "procurement")
+    assert sorted(FRAMEWORK_DETAILS - translated.keys()) == []
+
+
 def test_error_messages_are_templates_the_catalog_can_hold() -> None:
     """An f-string message has no fixed text to translate; its fields must be keywords."""
     _, untranslatable = code_messages()
