@@ -28,6 +28,7 @@ from procurement.web import (
     add_lot_links,
     add_workspace_panel,
     current_actor,
+    language_of,
     render,
     require_actor,
     roles,
@@ -36,14 +37,6 @@ from procurement.web import (
 from procurement.web import lot_links as all_lot_links  # every package's; ours is below
 
 log = logging.getLogger(__name__)
-#: The sealed file kinds (services.FILE_KINDS) as people read them; pages translate them.
-FILE_KIND_NAMES = {
-    "price": "Price declaration",
-    "technical": "Technical documents",
-    "commercial": "Commercial documents",
-    "qualification": "Qualification documents",
-    "other": "Other documents",
-}
 BIDDER = roles(Role.BIDDER)
 CUSTODIAN = roles(Role.CUSTODIAN)
 
@@ -235,7 +228,7 @@ class BiddingPagesController(Controller):
             "lot": lot,
             "project": project,
             "owner": owner,
-            "kind_names": FILE_KIND_NAMES,
+            "kind_names": services.file_kind_names(language_of(request)),
         }
         return render(request, "bidding/opening.html", context)
 
@@ -271,7 +264,7 @@ class BiddingPagesController(Controller):
                 "received_at": datetime.fromisoformat(receipt["received_at"]),
                 "lot": lot,
                 "project": await get_project(lot.project),
-                "kind_names": FILE_KIND_NAMES,
+                "kind_names": services.file_kind_names(language_of(request)),
             },
         )
 
@@ -293,7 +286,7 @@ class BidderPagesController(Controller):
                 "project": project,
                 "bids": await services.my_bids(actor, lot_id),
                 "accepts_bids": services.accepts_bids(lot, project, SYSTEM_CLOCK.now()),
-                "kind_names": FILE_KIND_NAMES,
+                "kind_names": services.file_kind_names(language_of(request)),
             },
         )
 

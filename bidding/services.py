@@ -75,6 +75,7 @@ from procurement.clock import SYSTEM_CLOCK, Clock, china_time
 from procurement.db import as_aware, is_unique_violation, transaction
 from procurement.exceptions import Conflict, DeadlinePassed, Forbidden, NotFound, ValidationError
 from procurement.inquiries import inquiry_of_lot, is_invited
+from procurement.labels import Labelled, add_labels
 from procurement.lifecycle import FailureReason, LotEvent, LotStatus
 from procurement.money import MoneyError, parse_yuan, yuan_to_fen
 from procurement.numbers import MAX_ROW_ID
@@ -89,7 +90,44 @@ PART_SIZE = 8 * 1024 * 1024
 HASH_AHEAD = 4
 """Chunks read ahead of the opening's hashing thread (1 MiB each)."""
 MAX_FILES = 10
-FILE_KINDS = ("price", "technical", "commercial", "qualification", "other")
+
+
+class FileKind(Labelled):
+    """What a sealed file of a bid holds; ``{kind:zh}`` names it in a Chinese message."""
+
+    PRICE = "price"
+    TECHNICAL = "technical"
+    COMMERCIAL = "commercial"
+    QUALIFICATION = "qualification"
+    OTHER = "other"
+
+
+add_labels(
+    FileKind,
+    {
+        "price": ("报价文件", "Price declaration"),
+        "technical": ("技术文件", "Technical documents"),
+        "commercial": ("商务文件", "Commercial documents"),
+        "qualification": ("资格证明文件", "Qualification documents"),
+        "other": ("其他文件", "Other documents"),
+    },
+)
+FILE_KINDS = tuple(kind.value for kind in FileKind)
+
+
+def file_kind_names(language: str) -> dict[str, str]:
+    """Each sealed file kind's name in ``language``, for pages that list a bid's files."""
+    return {kind.value: kind.label(language) for kind in FileKind}
+
+
+def file_kind(kind: str) -> FileKind | str:
+    """A stored or declared kind as a :class:`FileKind`; an unknown one (a forged header) as is."""
+    try:
+        return FileKind(kind)
+    except ValueError:
+        return kind
+
+
 MIN_BIDS = 3
 MAX_CUSTODIANS_PER_LOT = 5
 
@@ -304,7 +342,7 @@ async def start_bid(
         if spec.size < minimum:
             raise ValidationError(
                 "a sealed {kind} file is at least {minimum} bytes",
-                kind=spec.kind,
+                kind=FileKind(spec.kind),
                 minimum=minimum,
                 field="files",
             )
@@ -495,7 +533,7 @@ async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_p
     except EnvelopeError as exc:
         raise ValidationError(
             "{kind} file is not a sealed bid: {reason}",
-            kind=kind,
+            kind=file_kind(kind),
             reason=str(exc),
             field="body",
         ) from exc
@@ -503,16 +541,16 @@ async def _check_envelope_header(lot_id: int, bidder_id: int, kind: str, first_p
         raise ValidationError(
             "{kind} file was sealed for lot {lot_id}, bidder {bidder_id} ({sealed_kind}), "
             "not for this bid",
-            kind=kind,
+            kind=file_kind(kind),
             lot_id=header.context.lot_id,
             bidder_id=header.context.bidder_id,
-            sealed_kind=header.context.kind,
+            sealed_kind=file_kind(header.context.kind),
             field="body",
         )
     opening = await opening_key_of(lot_id)
     if header.fingerprint.hex() != opening.fingerprint:
         raise ValidationError(
-            "{kind} file was sealed to another opening key", kind=kind, field="body"
+            "{kind} file was sealed to another opening key", kind=file_kind(kind), field="body"
         )
 
 
@@ -656,7 +694,7 @@ async def _complete_file(store: ObjectStore, row: BidFile) -> tuple[str, int]:
     if info.size != known[1]:
         raise Conflict(
             "the stored {kind} file is {size} bytes, its parts {parts_size}: send the bid again",
-            kind=row.kind,
+            kind=file_kind(row.kind),
             size=info.size,
             parts_size=known[1],
         )
@@ -688,7 +726,7 @@ async def submit_bid(
             raise Conflict(
                 "file {file_id} ({kind}) is incomplete: {received} of {expected} parts received",
                 file_id=row.id,
-                kind=row.kind,
+                kind=file_kind(row.kind),
                 received=len(parts),
                 expected=expected,
             )

@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect, Stream, Template
 
 from bidding.runtime import current
+from bidding.services import file_kind_names
 from evaluation import services
 from evaluation.exceptions import SchemeError
 from evaluation.scheme_io import criteria_lines, pass_fail_lines, scheme_lines
@@ -390,6 +391,7 @@ class WorkspacePagesController(Controller):
                 "checklist": checklist,
                 "progress": await services.progress(lot_id),
                 "error": request.query_params.get("error", ""),
+                "kind_names": file_kind_names(language_of(request)),
             },
         )
 

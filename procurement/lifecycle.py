@@ -11,41 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from procurement.exceptions import Conflict, ValidationError
+from procurement.labels import Labelled, add_labels
 
 
-class _Labelled(StrEnum):
-    """A StrEnum whose members have a Chinese and an English label for pages and notices.
-
-    In a message template ``{status}`` is the value, as for any string; ``{status:zh}`` and
-    ``{status:en}`` are the labels, so a translation can name the state in its own words.
-    """
-
-    def __format__(self, spec: str) -> str:
-        if spec == "zh":
-            return self.label_zh
-        if spec == "en":
-            return self.label_en
-        return super().__format__(spec)
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[type(self)][self.value][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[type(self)][self.value][1]
-
-    def label(self, language: str) -> str:
-        """The label in ``language`` ("zh", "zh-CN", ... → Chinese; anything else English)."""
-        return self.label_zh if language.lower().startswith("zh") else self.label_en
-
-
-class LotStatus(_Labelled):
+class LotStatus(Labelled):
     """States of a lot."""
 
     DRAFT = "draft"
@@ -58,7 +29,7 @@ class LotStatus(_Labelled):
     CANCELLED = "cancelled"
 
 
-class LotEvent(_Labelled):
+class LotEvent(Labelled):
     """What can happen to a lot: the transitions of the state machine."""
 
     PUBLISH = "publish"
@@ -74,7 +45,7 @@ Transition = LotEvent
 """The transition events of the lot state machine (the same enum as :class:`LotEvent`)."""
 
 
-class FailureReason(_Labelled):
+class FailureReason(Labelled):
     """Why a lot failed (RULES §8.2 reason codes; GPL Art. 36, TBL Art. 28, 42)."""
 
     TOO_FEW_BIDS = "TOO_FEW_BIDS"
@@ -84,7 +55,7 @@ class FailureReason(_Labelled):
     CANCELLED = "CANCELLED"
 
 
-class ProjectCategory(_Labelled):
+class ProjectCategory(Labelled):
     """Procurement object category: goods 货物, services 服务, works 工程 (GPL Art. 2)."""
 
     GOODS = "goods"
@@ -92,7 +63,7 @@ class ProjectCategory(_Labelled):
     WORKS = "works"
 
 
-class ProcurementMethod(_Labelled):
+class ProcurementMethod(Labelled):
     """Procurement methods (GPL Art. 26; TBL Art. 10)."""
 
     OPEN_TENDER = "open_tender"
@@ -110,7 +81,7 @@ class ProcurementMethod(_Labelled):
 
 _TENDERS = frozenset({ProcurementMethod.OPEN_TENDER, ProcurementMethod.INVITATION})
 
-_LABELS: Mapping[type[_Labelled], Mapping[str, tuple[str, str]]] = {
+_LABELS: Mapping[type[Labelled], Mapping[str, tuple[str, str]]] = {
     LotStatus: {
         "draft": ("草稿", "Draft"),
         "published": ("招标中", "Open for bids"),
@@ -151,6 +122,8 @@ _LABELS: Mapping[type[_Labelled], Mapping[str, tuple[str, str]]] = {
         "price_inquiry": ("询价", "Price inquiry"),
     },
 }
+for _enum, _table in _LABELS.items():
+    add_labels(_enum, _table)
 
 FINAL_STATES = frozenset({LotStatus.AWARDED, LotStatus.FAILED, LotStatus.CANCELLED})
 """Awarded, failed and cancelled lots never change again; a re-tender is a new lot."""
