@@ -157,3 +157,24 @@ async def test_every_route_as_every_role(app: Litestar) -> None:
                 if not ok:
                     failures.append(f"{role} {method} {path} -> {status}")
     assert failures == []
+
+
+async def test_a_refusal_page_reads_in_the_page_language(app: Litestar) -> None:
+    """403 and 404 pages say why in the reader's language, never in the other one."""
+    supplier = await actor(Role.BIDDER)
+    html = {"accept": "text/html"}
+    async with AsyncTestClient(app=app, base_url="http://127.0.0.1") as client:
+        await client.get("/login")
+        await login(client, supplier.username)
+        refused_zh = await client.get("/admin?lang=zh", headers=html)
+        refused_en = await client.get("/admin?lang=en", headers=html)
+        missing_zh = await client.get("/no/such/page?lang=zh", headers=html)
+        missing_en = await client.get("/no/such/page?lang=en", headers=html)
+        no_row_zh = await client.get(f"/projects/{2**62}?lang=zh", headers=html)
+    assert refused_zh.status_code == refused_en.status_code == 403
+    assert '<p class="error-detail">无权执行此操作</p>' in refused_zh.text
+    assert '<p class="error-detail">your role may not do this</p>' in refused_en.text
+    assert missing_zh.status_code == missing_en.status_code == no_row_zh.status_code == 404
+    assert '<p class="error-detail">页面不存在</p>' in missing_zh.text
+    assert '<p class="error-detail">page not found</p>' in missing_en.text
+    assert '<p class="error-detail">页面不存在</p>' in no_row_zh.text
