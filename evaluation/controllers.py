@@ -20,6 +20,7 @@ from bidding.services import file_kind_names
 from evaluation import services
 from evaluation.exceptions import SchemeError
 from evaluation.scheme_io import criteria_lines, pass_fail_lines, scheme_lines
+from evaluation.scoring import ExclusionReason
 from procurement.exceptions import Forbidden, NotFound, ValidationError, ZhaocaiError
 from procurement.lifecycle import LotStatus
 from procurement.money import MoneyError, parse_yuan
@@ -81,6 +82,11 @@ async def _may_oversee(actor: Actor, lot_id: int) -> None:
     if actor.role is Role.EXPERT:
         raise NotFound("you are not on the evaluation committee of this lot")
     raise Forbidden("this project belongs to another purchasing unit")
+
+
+def exclusion_labels(language: str) -> dict[str, str]:
+    """Why a bid was not scored, by reason code, in ``language`` (GPL Art. 36)."""
+    return {reason.value: reason.label(language) for reason in ExclusionReason}
 
 
 class EvaluationApiController(Controller):
@@ -529,7 +535,12 @@ class WorkspacePagesController(Controller):
         return render(
             request,
             "evaluation/report.html",
-            {**data, "me": me, "error": request.query_params.get("error", "")},
+            {
+                **data,
+                "me": me,
+                "error": request.query_params.get("error", ""),
+                "exclusion_labels": exclusion_labels(language_of(request)),
+            },
         )
 
     @get("/lots/{lot_id:int}/evaluation/progress", opt=OVERSIGHT, name="evaluation_progress")
@@ -547,13 +558,26 @@ class WorkspacePagesController(Controller):
     async def bidder_result(
         self, request: Request[Any, Any, Any], lot_id: FromPath[int]
     ) -> Template:
-        """The bidder's own scores and rank, published with the award (GPL-R Art. 43)."""
+        """The bidder's own scores and rank, published with the award (GPL-R Art. 43).
+
+        Criteria are named as the published scheme describes them, and an exclusion is
+        told in the page's language from its reason, criteria and limit (GPL Art. 36).
+        """
         result = await services.my_result(require_actor(request), lot_id)
         lot = await get_lot(lot_id)
+        exclusion = result.get("exclusion") or {}
+        limit = exclusion.get("limit")
         return render(
             request,
             "evaluation/my_result.html",
-            {"lot": lot, "project": await get_project(lot.project), "r": result},
+            {
+                "lot": lot,
+                "project": await get_project(lot.project),
+                "r": result,
+                "criterion_names": await services.criterion_descriptions(lot_id),
+                "exclusion_labels": exclusion_labels(language_of(request)),
+                "exclusion_limit": f"{Decimal(limit):,.2f}" if limit else "",
+            },
         )
 
     @post("/purchaser/lots/{lot_id:int}/award", opt=PURCHASER, name="award_confirm")

@@ -29,6 +29,7 @@ from evaluation.scheme import (
     ThirdTieBreak,
 )
 from procurement.exceptions import ValidationError
+from procurement.labels import Labelled, add_labels
 from procurement.lifecycle import FailureReason
 from procurement.money import funds_saved, percent_display, round_half_up, savings_rate
 
@@ -42,8 +43,8 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
 
-class ExclusionReason(StrEnum):
-    """Why a bid takes no part in scoring."""
+class ExclusionReason(Labelled):
+    """Why a bid takes no part in scoring; its labels are what the bidder and report read."""
 
     QUALIFICATION = "qualification"
     """Failed the qualification check (资格性审查, MOF87 Art. 44)."""
@@ -51,14 +52,33 @@ class ExclusionReason(StrEnum):
     """Not substantively responsive (符合性审查, MOF87 Art. 50, 63)."""
     OVER_LIMIT = "over_limit"
     """Price above the budget or ceiling price (MOF87 Art. 63; TBL-R Art. 51)."""
+    ABNORMALLY_LOW = "abnormally_low"
+    """An abnormally low price the bidder did not justify: an invalid bid (MOF87 Art. 60)."""
+
+
+add_labels(
+    ExclusionReason,
+    {
+        "qualification": ("资格性审查未通过", "Failed the qualification check"),
+        "compliance": ("符合性审查未通过", "Not substantively responsive"),
+        "over_limit": ("报价超过预算或最高限价", "Price above the budget or ceiling price"),
+        "abnormally_low": ("报价异常低且未能合理说明", "Abnormally low price not justified"),
+    },
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """The reason a bid was excluded, with the detail the bidder is told (GPL Art. 36)."""
+    """The reason a bid was excluded, with the detail the bidder is told (GPL Art. 36).
+
+    ``detail`` is the English sentence; ``criteria`` (the failed criteria's ids) and
+    ``limit`` (the budget or ceiling price exceeded) let a page say it in its own language.
+    """
 
     reason: ExclusionReason
     detail: str
+    criteria: tuple[str, ...] = ()
+    limit: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,13 +357,18 @@ def _exclusion(bid: Bid, limit: Decimal | None) -> Exclusion | None:
         return Exclusion(
             ExclusionReason.QUALIFICATION,
             f"failed qualification: {', '.join(bid.failed_qualification)}",
+            criteria=tuple(bid.failed_qualification),
         )
     if bid.failed_compliance:
         return Exclusion(
-            ExclusionReason.COMPLIANCE, f"not compliant: {', '.join(bid.failed_compliance)}"
+            ExclusionReason.COMPLIANCE,
+            f"not compliant: {', '.join(bid.failed_compliance)}",
+            criteria=tuple(bid.failed_compliance),
         )
     if limit is not None and bid.price > limit:
-        return Exclusion(ExclusionReason.OVER_LIMIT, f"price {bid.price} exceeds the limit {limit}")
+        return Exclusion(
+            ExclusionReason.OVER_LIMIT, f"price {bid.price} exceeds the limit {limit}", limit=limit
+        )
     return None
 
 

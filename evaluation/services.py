@@ -34,7 +34,7 @@ from evaluation.review import (
     apply_corrections,
     deviation_flags,
 )
-from evaluation.scheme import PricePreference, ScoringScheme
+from evaluation.scheme import PassFailCriterion, PricePreference, ScoredCriterion, ScoringScheme
 from evaluation.scheme_io import scheme_from_json, scheme_to_json
 from evaluation.scoring import (
     MINIMUM_VALID_BIDS,
@@ -140,6 +140,20 @@ async def scheme_json(lot_id: int) -> dict[str, Any] | None:
     """The stored scheme of a lot, or None."""
     row = await LotScheme.select(LotScheme.scheme).where(LotScheme.lot == lot_id).first()
     return json.loads(row["scheme"]) if row else None
+
+
+async def criterion_descriptions(lot_id: int) -> dict[str, str]:
+    """Each criterion's description by id, from the lot's published scheme (empty without one)."""
+    try:
+        scheme = await scheme_of(lot_id)
+    except NotFound:
+        return {}
+    every: tuple[ScoredCriterion | PassFailCriterion, ...] = (
+        *scheme.criteria,
+        *scheme.qualification,
+        *scheme.compliance,
+    )
+    return {c.id: c.description for c in every if c.description}
 
 
 async def scheme_of(lot_id: int) -> ScoringScheme:
@@ -837,7 +851,7 @@ async def _evaluate(lot_id: int) -> tuple[EvaluationResult, ScoringScheme, Mappi
                     scheme.deduction_for(bid.preference) > 0,
                     scheme.deduction_for(bid.preference),
                 ),
-                Exclusion(ExclusionReason.COMPLIANCE, "abnormally low price not justified"),
+                Exclusion(ExclusionReason.ABNORMALLY_LOW, "abnormally low price not justified"),
             )
             for bid in rejected
         )
@@ -866,7 +880,12 @@ def _result_json(result: EvaluationResult) -> dict[str, Any]:
             "price": str(r.price),
             "evaluation_price": str(r.evaluation_price),
             "exclusion": (
-                {"reason": r.exclusion.reason.value, "detail": r.exclusion.detail}
+                {
+                    "reason": r.exclusion.reason.value,
+                    "detail": r.exclusion.detail,
+                    "criteria": list(r.exclusion.criteria),
+                    "limit": None if r.exclusion.limit is None else str(r.exclusion.limit),
+                }
                 if r.exclusion
                 else None
             ),

@@ -102,6 +102,8 @@ def test_failed_qualification_and_compliance_exclude_with_their_reason() -> None
     results = aggregate(bids, {"C": sheets("40", "10")}, scheme())
     reasons = {r.bidder: r.exclusion.reason for r in results if r.exclusion}
     assert reasons == {"A": ExclusionReason.QUALIFICATION, "B": ExclusionReason.COMPLIANCE}
+    criteria = {r.bidder: r.exclusion.criteria for r in results if r.exclusion}
+    assert criteria == {"A": ("licence",), "B": ("delivery",)}  # each page names them itself
     assert next(r for r in results if r.bidder == "C").price_points == D("30.00")
 
 
@@ -119,6 +121,15 @@ def test_a_bid_above_the_budget_is_invalid_but_equal_to_it_is_valid() -> None:
         ("B", None),
         ("A", ExclusionReason.OVER_LIMIT),
     ]
+    excluded = results[1].exclusion
+    assert excluded is not None
+    assert (excluded.limit, excluded.criteria) == (D("100"), ())
+
+
+def test_every_exclusion_reason_reads_in_both_languages() -> None:
+    for reason in ExclusionReason:
+        assert reason.label("zh") != reason.label("en")
+        assert f"{reason:zh}" == reason.label_zh
 
 
 def test_fewer_than_three_valid_bids_fail_with_too_few_valid() -> None:

@@ -357,6 +357,20 @@ async def test_a_lot_is_evaluated_signed_and_awarded(
     assert (mine["rank"], mine["total"]) == (2, results[str(org["A"])]["total"])
     assert (await Outcome.objects().where(Outcome.lot == lot_id).first()).stage == "awarded"  # type: ignore[union-attr]
 
+    # D reads why it was not scored, in either language, with the criterion as published
+    await login(client, bidders["D"].username)
+    chinese = await client.get(f"/supplier/lots/{lot_id}/result?lang=zh")
+    english = await client.get(f"/supplier/lots/{lot_id}/result?lang=en")
+    assert '<dd id="exclusion">符合性审查未通过: C1 实质性响应 Substantive response</dd>' in (
+        chinese.text
+    )
+    assert "not compliant" not in chinese.text
+    assert '<dd id="exclusion">Not substantively responsive: C1 实质性响应' in english.text
+    # A, scored, sees each criterion with its description
+    await login(client, bidders["A"].username)
+    scored = await client.get(f"/supplier/lots/{lot_id}/result?lang=zh")
+    assert '<td>T1 <span class="muted">' in scored.text
+
     # the pages: the expert's workspace and the report, the public scheme
     await login(client, experts[2].username)
     workspace = await client.get(f"/expert/lots/{lot_id}")
@@ -476,7 +490,7 @@ async def test_an_abnormally_low_price_is_explained_then_rejected(
     assert stage == "review"
     report = await services.report(lot_id)
     excluded = {r["bidder"]: r for r in report["result"]["results"]}[str(org["D"])]
-    assert excluded["exclusion"]["reason"] == "compliance"
+    assert excluded["exclusion"]["reason"] == "abnormally_low"  # invalid (MOF87 Art. 60)
     assert report["result"]["recommended"] == str(org["A"])
     assert "库存设备" in report["reviews"][-1]["explanation"]
     with pytest.raises(Conflict, match="already decided"):
