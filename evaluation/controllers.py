@@ -532,6 +532,9 @@ class WorkspacePagesController(Controller):
         await _may_oversee(actor, lot_id)
         data = await services.report(lot_id)
         me = next((s for s in data["committee"] if s["user"] == actor.user_id), None)
+        gettext = translator_of(request).gettext(language_of(request))
+        for item in data["reviews"]:
+            item["detail"] = services.review_detail(item, gettext)
         return render(
             request,
             "evaluation/report.html",

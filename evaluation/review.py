@@ -13,9 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from evaluation.exceptions import CorrectionRefused
-from evaluation.scheme import ScoredCriterion, ScoringScheme
+from evaluation.scheme import ScoredCriterion, ScoringScheme, percent
 from evaluation.scoring import ExpertScores
-from procurement.exceptions import ValidationError
+from procurement.exceptions import ValidationError, ZhaocaiError
 
 DEFAULT_DEVIATION_SHARE = Decimal("0.20")
 """Share of a criterion's range a score may differ from the other members' median (practice)."""
@@ -59,6 +59,32 @@ class DeviationFlag:
     threshold: Decimal
     statistic: Decimal
     reason: DeviationReason
+
+
+class ReviewNote(ZhaocaiError):
+    """What a flag tells the committee and the bidder: a message template and its values.
+
+    Never raised: kept with the review item so each reader gets it in their language, as a
+    domain error's message is (numbers filled in after translation).
+    """
+
+
+def deviation_note(flag: DeviationFlag) -> ReviewNote:
+    """The deviation in words: the score, the median it is measured from, and the limit."""
+    template = (
+        "score {score} is {distance} points from the other members' median {median}, "
+        "more than the {threshold} allowed"
+        if flag.reason is DeviationReason.FAR_FROM_OTHERS
+        else "score {score} lies {distance} robust standard deviations from the median "
+        "{median}, more than the {threshold} allowed"
+    )
+    return ReviewNote(
+        template,
+        score=str(flag.score),
+        median=str(flag.median),
+        distance=f"{flag.statistic:.2f}",
+        threshold=f"{flag.threshold:.2f}",
+    )
 
 
 def deviation_flags(
@@ -240,6 +266,28 @@ class LowPriceFlag:
     reference: Decimal
     rate: Decimal
     threshold: Decimal
+
+
+_LOW_PRICE_NOTES = {
+    LowPriceTrigger.BELOW_AVERAGE: "the price {price} yuan is below {rate} % of the average "
+    "compliant price {reference} yuan, that is below {threshold} yuan",
+    LowPriceTrigger.BELOW_NEXT_LOWEST: "the price {price} yuan is below {rate} % of the "
+    "next-lowest price {reference} yuan, that is below {threshold} yuan",
+    LowPriceTrigger.BELOW_LIMIT: "the price {price} yuan is below {rate} % of the ceiling "
+    "price or budget {reference} yuan, that is below {threshold} yuan",
+}
+"""What each trigger tells the committee and the bidder, one sentence each for the catalog."""
+
+
+def low_price_note(flag: LowPriceFlag) -> ReviewNote:
+    """The trigger in words: the price, the reference it is compared with, and the share."""
+    return ReviewNote(
+        _LOW_PRICE_NOTES[flag.trigger],
+        price=f"{flag.price:,.2f}",
+        rate=percent(flag.rate),
+        reference=f"{flag.reference:,.2f}",
+        threshold=f"{flag.threshold:,.2f}",
+    )
 
 
 def abnormally_low_flags(

@@ -15,24 +15,30 @@ allows, with a note, audited.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Protocol
 
+import procurement
 from bidding.envelope import EnvelopeContext, open_sealed
 from bidding.keys import unwrap_opening_key
 from bidding.services import READABLE_STATES, opening_key_of
 from bidding.tables import BidFile, OpeningRecord
 from evaluation.review import (
     CorrectionReason,
+    ReviewNote,
     ScoreCorrection,
     abnormally_low_flags,
     apply_corrections,
     deviation_flags,
+    deviation_note,
+    low_price_note,
 )
 from evaluation.scheme import PassFailCriterion, PricePreference, ScoredCriterion, ScoringScheme
 from evaluation.scheme_io import scheme_from_json, scheme_to_json
@@ -61,6 +67,7 @@ from procurement import audit
 from procurement.clock import SYSTEM_CLOCK, Clock
 from procurement.db import transaction
 from procurement.exceptions import Conflict, Forbidden, NotFound, ValidationError, ZhaocaiError
+from procurement.i18n import Translator
 from procurement.lifecycle import (
     FailureReason,
     LotEvent,
@@ -939,20 +946,13 @@ async def aggregate_lot(lot_id: int, *, clock: Clock = SYSTEM_CLOCK) -> str:
             lot_id,
             "deviation",
             f"{flag.expert}:{flag.bidder}:{flag.criterion}",
-            f"{flag.reason.value}: score {flag.score}, median {flag.median}, "
-            f"distance {flag.statistic:.2f} > {flag.threshold:.2f}",
+            deviation_note(flag),
         )
     lot = await get_lot(lot_id)
     limit_fen = lot.ceiling_price_fen or lot.budget_fen
     prices = {r.bidder: r.price for r in result.ranking}
     for low in abnormally_low_flags(prices, limit=fen_to_yuan(limit_fen)):
-        await _flag(
-            lot_id,
-            "low_price",
-            low.bidder,
-            f"{low.trigger.value}: price {low.price} below {low.threshold:.2f} "
-            f"({low.rate:%} of {low.reference:.2f})",
-        )
+        await _flag(lot_id, "low_price", low.bidder, low_price_note(low))
     await audit.record(
         "evaluation.aggregated",
         subject_type="lot",
@@ -972,12 +972,27 @@ def _already(stage: str) -> Conflict:
     return Conflict("the evaluation is already failed")
 
 
-async def _flag(lot_id: int, kind: str, key: str, detail: str) -> None:
+async def _flag(lot_id: int, kind: str, key: str, note: ReviewNote) -> None:
     exists = await Review.exists().where(
         (Review.lot == lot_id) & (Review.kind == kind) & (Review.key == key)
     )
     if not exists:
-        await Review(lot=lot_id, kind=kind, key=key, detail=detail).save()
+        stored = json.dumps({"template": note.template, "values": note.params}, ensure_ascii=False)
+        await Review(lot=lot_id, kind=kind, key=key, detail=str(note), note=stored).save()
+
+
+@functools.cache
+def chinese_gettext() -> Callable[[str], str]:
+    """Chinese for what is sent where no page language applies (email, SMS notifications)."""
+    return Translator([Path(procurement.__file__).parent, Path(__file__).parent]).gettext("zh")
+
+
+def review_detail(item: Mapping[str, Any], gettext: Callable[[str], str]) -> str:
+    """A review item's detail in the reader's language; an item stored without a note as is."""
+    if not item.get("note"):
+        return str(item["detail"])
+    stored = json.loads(item["note"])
+    return ReviewNote(stored["template"], **stored["values"]).localized(gettext)
 
 
 async def reviews(lot_id: int) -> list[dict[str, Any]]:
@@ -1141,11 +1156,13 @@ async def request_explanation(
     if review is None or review.kind != "low_price":
         raise NotFound("no abnormally-low-price item {review} in this lot", review=review_id)
     users = await User.select(User.id).where(User.organisation == int(review.key))
+    # sent by email or SMS as well, where no page language applies: Chinese, then English
+    chinese = review_detail({"detail": review.detail, "note": review.note}, chinese_gettext())
     await notify_many(
         [int(u["id"]) for u in users],
         kind="evaluation.low_price",
         title="请就异常低价作出书面说明 (explain your abnormally low price in writing)",
-        body=review.detail,
+        body=f"{chinese}\n{review.detail}",
         dedupe_prefix=f"low-price:{review_id}",
         clock=clock,
     )

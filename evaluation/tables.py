@@ -101,6 +101,8 @@ class Review(Table, tablename="evaluation_review"):
     kind = Varchar(length=20)
     key = Varchar(length=200)
     detail = Text(default="")
+    # the detail as a ReviewNote (JSON: template and values), so each reader gets its language
+    note = Text(default="")
     explanation = Text(default="")
     resolution = Text(default="")
     resolved_by = ForeignKey(references=User, null=True)

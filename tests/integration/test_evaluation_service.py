@@ -462,15 +462,25 @@ async def test_an_abnormally_low_price_is_explained_then_rejected(
             experts[0], lot_id, item["id"], resolution="rejected", explanation="too low"
         )
     await login(client, experts[0].username)
-    page = await client.get(f"/lots/{lot_id}/evaluation/report")
-    assert "Request a written explanation" in page.text or "要求投标人书面说明" in page.text
+    page = await client.get(f"/lots/{lot_id}/evaluation/report?lang=zh")
+    assert "要求投标人书面说明" in page.text
+    # the flag reads as a sentence in the page's language, amounts in yuan
+    assert "报价 400,000.00 元低于" in page.text
+    assert "below_" not in page.text
+    english = await client.get(f"/lots/{lot_id}/evaluation/report?lang=en")
+    assert "the price 400,000.00 yuan is below 50 % of the" in english.text
     asked = await client.post(
         f"/expert/lots/{lot_id}/reviews/{item['id']}/request",
         data=csrf(client),
         follow_redirects=False,
     )
     assert asked.status_code in {302, 303}
-    assert await Notification.exists().where(Notification.user == bidders["D"].user_id)
+    told = await Notification.objects().where(Notification.user == bidders["D"].user_id).first()
+    assert told is not None
+    # emailed too, where no page language applies: the Chinese sentence, then the English
+    chinese, english_line = told.body.split("\n")
+    assert chinese.startswith("报价 400,000.00 元低于")
+    assert english_line.startswith("the price 400,000.00 yuan is below 50 % of the")
     with pytest.raises(NotFound):
         await services.explain_low_price(bidders["A"], lot_id, "we are cheap too")
     with pytest.raises(ValidationError):
