@@ -2,7 +2,7 @@
 
 Services and pure rules raise these; ``procurement.web`` turns each into its HTTP status with
 the message as the body, so the message must say what went wrong and what to do about it,
-in the user's words (English with the Chinese in brackets where the rule is Chinese).
+in the user's words: in English, with its Chinese in the package's catalog.
 
 A message is a template whose ``{name}`` fields are filled from keyword arguments, not an
 f-string: the template is the catalog's message id, so a page in Chinese shows the
