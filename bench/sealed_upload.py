@@ -4,12 +4,14 @@ A bid of --mib MiB (default 256; up to 1024) is sealed on the client side to a l
 (not timed: sealing is the bidder's own machine), then uploaded through the API in 8 MiB
 parts into S3 (SeaweedFS) and submitted, by the bidder client (three parts in flight);
 the same number of bytes is then stored with a plain ``minio`` ``put_object`` to the same
-server (three parts in flight too, the SDK's default). Both run --rounds times (default 3),
+server (three parts in flight too, the SDK's default). Both run --rounds times (default 5),
 alternately, each sealed round a new bid replacing the last, and the medians are compared.
-The web server's resident memory is sampled throughout. Goals: throughput ratio ≥ 0.8;
-server RSS growth ≤ 64 MiB, the same for small and large bids. Last line: JSON.
+The web server's resident memory is sampled throughout, and the CPU seconds of client, web
+process and S3 server counted per round (``cpu_s``), with the best ratio those seconds
+allow on this machine's cores (``ratio_ceiling``). Goals: throughput ratio ≥ 0.8; server RSS
+growth ≤ 64 MiB, the same for small and large bids. Last line: JSON.
 
-Usage: python bench/sealed_upload.py [--mib 256] [--rounds 3]
+Usage: python bench/sealed_upload.py [--mib 256] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ from procurement.settings import Settings  # noqa: E402
 from procurement.tables import Lot  # noqa: E402
 from storage import open_object_store  # noqa: E402
 from tests.conftest import settings_env  # noqa: E402
+from tests.cpu_use import CpuUse, cores, floor_seconds, process_listening_on  # noqa: E402
 from tests.factories import PASSWORD, actor, published_project  # noqa: E402
-from tests.services import Services, create_database, free_port  # noqa: E402
+from tests.services import S3_PORT, Services, create_database, free_port  # noqa: E402
 from zhaocai.wiring import all_tables, configure_packages  # noqa: E402
 
 MIB = 1024 * 1024
@@ -82,7 +85,7 @@ class RssSampler(threading.Thread):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if not 1 <= args.mib <= 1024:
         parser.error("--mib must be 1..1024")
@@ -147,24 +150,34 @@ def main() -> None:
         minio.make_bucket(bucket)
         technical = work / "sealed" / "technical.zcb"
         plain_bytes = technical.stat().st_size
+        store_process = process_listening_on(S3_PORT)
+        assert store_process is not None, f"no process listens on the S3 port {S3_PORT}"
+        cpu = CpuUse(
+            {
+                "client": psutil.Process(),
+                "web": psutil.Process(server.pid),
+                "store": store_process,
+            }
+        )
         sealed_times, submit_times, plain_times = [], [], []
         for round_number in range(args.rounds):  # alternate, so both see the same load
             state = work / "sealed" / "state.json"
             state.write_text(json.dumps({**json.loads(state.read_text()), "bid_id": None}))
-            started = time.perf_counter()
-            client.upload_bid(work / "sealed", submit=False)
-            parts_done = time.perf_counter()
-            receipt = client.submit(work / "sealed")  # replaces the previous round's bid
-            finished = time.perf_counter()
+            with cpu.measure("sealed upload"):
+                started = time.perf_counter()
+                client.upload_bid(work / "sealed", submit=False)
+                parts_done = time.perf_counter()
+                receipt = client.submit(work / "sealed")  # replaces the previous round's bid
+                finished = time.perf_counter()
             assert receipt["receipt"]["files"]
             sealed_times.append(finished - started)
             submit_times.append(finished - parts_done)
-            started = time.perf_counter()
-            with technical.open("rb") as handle:
+            with cpu.measure("plain put_object"), technical.open("rb") as handle:
+                started = time.perf_counter()
                 minio.put_object(
                     bucket, f"plain-{round_number}", handle, plain_bytes, part_size=8 * MIB
                 )
-            plain_times.append(time.perf_counter() - started)
+                plain_times.append(time.perf_counter() - started)
         sampler.running = False
         sampler.join()
         sealed_s = statistics.median(sealed_times)
@@ -194,6 +207,14 @@ def main() -> None:
         f"ratio {sealed_mb_s / plain_mb_s:.2f} (goal ≥ 0.8); server RSS growth "
         f"{growth:.1f} MiB (goal ≤ 64)"
     )
+    for line in cpu.report():
+        print(line)
+    # the fastest the sealed upload's CPU work fits on these cores, against the plain put
+    ratio_ceiling = plain_s / floor_seconds(cpu.median("sealed upload"))
+    print(
+        f"on {cores()} cores shared by client, web process and store, the sealed upload's "
+        f"CPU work allows a ratio of at most {ratio_ceiling:.2f}"
+    )
     print(
         json.dumps(
             {
@@ -202,6 +223,9 @@ def main() -> None:
                 "plain_mb_s": round(plain_mb_s, 1),
                 "ratio": round(sealed_mb_s / plain_mb_s, 3),
                 "rss_growth_mib": round(growth, 1),
+                "cores": cores(),
+                "cpu_s": {stretch: cpu.median(stretch) for stretch in cpu.samples},
+                "ratio_ceiling": round(ratio_ceiling, 3),
             }
         )
     )

@@ -174,9 +174,10 @@ class ZhaocaiClient:
         status = self.get(f"/api/bids/{plan['bid_id']}")
         received = {f["file_id"]: set(f["parts_received"]) for f in status["files"]}
         part_size = int(status["part_size"])
-        # Three parts in flight (as S3 clients do), so the platform stores parts while the
-        # next ones arrive; they stay in order closely enough for it to hash the file as
-        # it passes (at most two arrive ahead of the one it waits for).
+        # Three parts in flight (as S3 clients do): the platform sends two at a time on to
+        # its store and keeps the third ready, so the store does not wait on this hop; they
+        # stay in order closely enough for it to hash the file as it passes (at most two
+        # arrive ahead of the one it waits for).
         with ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT) as pool:
             for kind, path in sealed.items():
                 file_id = plan["files"][kind]

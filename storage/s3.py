@@ -101,6 +101,8 @@ PARTS_PER_PAGE = MAX_PART_NUMBER
 that straddle a page boundary, so one page should hold them all."""
 RESEND_GAP = 1.1
 """Seconds between two sends of one part number from this process (see ``put_part``)."""
+SENDS_PER_UPLOAD = 2
+"""Parts of one multipart upload sent to S3 at once by this process (see ``_SendSlots``)."""
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"})
 _DENIED = frozenset({"AccessDenied", "ObjectLocked", "InvalidRequest"})
 _BAD_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
@@ -174,6 +176,39 @@ class _RecentSends:
         with self._lock:
             self._sent[upload_id, number] = time.monotonic()
             self._sent.move_to_end((upload_id, number))
+
+
+class _SendSlots:
+    """How many parts of each upload are being sent to S3 now, at most ``per_upload``.
+
+    Parts that arrive together are sent together and, sharing the store's bandwidth,
+    finish together; the client's next parts then still have to cross the web hop while
+    the store waits. With one part more in flight than may be sent, a received part is
+    ready the moment a send ends, and the store is kept busy.
+    """
+
+    def __init__(self, per_upload: int) -> None:
+        self._per_upload = per_upload
+        self._sending: dict[str, int] = {}
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def slot(self, upload_id: str) -> Iterator[None]:
+        """Hold one of the upload's sending slots, waiting for one to free."""
+        with self._changed:
+            while self._sending.get(upload_id, 0) >= self._per_upload:
+                self._changed.wait()
+            self._sending[upload_id] = self._sending.get(upload_id, 0) + 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                left = self._sending[upload_id] - 1
+                if left:
+                    self._sending[upload_id] = left
+                else:
+                    del self._sending[upload_id]
+                self._changed.notify_all()
 
 
 class _PartReader:
@@ -268,6 +303,7 @@ class S3ObjectStore:
         self.http = http or http_pool()
         self._manifests = _Manifests(MANIFESTS_CACHED)
         self._recent_sends = _RecentSends()
+        self._send_slots = _SendSlots(SENDS_PER_UPLOAD)
 
     @property
     def supports_retention(self) -> bool:
@@ -393,14 +429,16 @@ class S3ObjectStore:
 
         SeaweedFS keeps every attempt at a part number and tells them apart by their time
         in whole seconds, so a number sent again within ``RESEND_GAP`` waits for it: this
-        process's own attempts then never tie (see :meth:`_parts`).
+        process's own attempts then never tie (see :meth:`_parts`). At most
+        ``SENDS_PER_UPLOAD`` parts of an upload are sent at once; the others wait, received.
         """
         upload = self._upload(upload_id)
         validate_part_number(number)
         with self._sized(data) as (body, size):
             self._recent_sends.wait_turn(upload_id, number)
             try:
-                return self._send_part(upload, number, body, size)
+                with self._send_slots.slot(upload_id):
+                    return self._send_part(upload, number, body, size)
             finally:
                 self._recent_sends.sent(upload_id, number)
 

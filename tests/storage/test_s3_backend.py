@@ -13,11 +13,13 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 import tracemalloc
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -232,6 +234,44 @@ def test_parts_given_as_chunks_are_spooled_with_bounded_memory(s3_store: S3Objec
     assert s3_store.list_parts(upload) == [big, small]
     s3_store.complete_upload(upload)
     assert b"".join(s3_store.get("spooled")) == chunk * 32 + chunk[:1000] + b"tail"
+
+
+def test_parts_of_one_upload_go_to_s3_two_at_a_time_and_others_are_not_held_back(
+    s3_store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts that arrive together would finish together and leave the store idle while
+    the next ones cross the web hop; the rest wait, received, for a sending slot."""
+    sending: dict[str, int] = {}
+    most: dict[str, int] = {}
+    most_overall = 0
+    lock = threading.Lock()
+    send_part = s3_store._send_part
+
+    def counted(upload: Any, number: int, body: Any, size: int | None = None) -> Any:
+        nonlocal most_overall
+        with lock:
+            sending[upload.upload_id] = sending.get(upload.upload_id, 0) + 1
+            most[upload.upload_id] = max(most.get(upload.upload_id, 0), sending[upload.upload_id])
+            most_overall = max(most_overall, sum(sending.values()))
+        try:
+            time.sleep(0.2)  # long enough for every waiting part to try its luck
+            return send_part(upload, number, body, size)
+        finally:
+            with lock:
+                sending[upload.upload_id] -= 1
+
+    monkeypatch.setattr(s3_store, "_send_part", counted)
+    first, second = s3_store.create_upload("first"), s3_store.create_upload("second")
+    sends = [(first, n) for n in range(1, 6)] + [(second, n) for n in range(1, 3)]
+    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+        parts = list(pool.map(lambda s: s3_store.put_part(s[0], s[1], f"{s}".encode()), sends))
+    assert [p.number for p in parts] == [n for _, n in sends]
+    assert most == {first: 2, second: 2}
+    assert most_overall == 4
+    assert [p.number for p in s3_store.list_parts(first)] == [1, 2, 3, 4, 5]
+    assert [p.number for p in s3_store.list_parts(second)] == [1, 2]
+    s3_store.abort_upload(first)
+    s3_store.abort_upload(second)
 
 
 def test_a_completion_on_a_locked_bucket_is_kept_under_compliance(
