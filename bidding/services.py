@@ -21,7 +21,7 @@ import math
 import secrets
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -1124,75 +1124,14 @@ async def open_lot(
         .where((Bid.lot == lot_id) & (Bid.status == "submitted"))
         .order_by(Bid.sequence)
     )
-    for bid in bids:
-        if await OpeningRecord.exists().where(OpeningRecord.bid == bid.id):
-            continue
-        files = await BidFile.objects().where(BidFile.bid == bid.id).order_by(BidFile.id)
-        outcome, reason, price, declaration, deemed = "opened", "", None, "", ""
-        cause: InvalidBidCause | None = None
-        try:
-            for row in files:
-                plain = await anyio.to_thread.run_sync(
-                    partial(
-                        open_stored_file,
-                        store,
-                        row.object_key,
-                        row.sha256,
-                        row.size,
-                        private_key,
-                        _context(lot_id, bid.bidder, row.kind),
-                        keep=row.kind == "price",
-                    )
-                )
-                if row.kind == "price":
-                    price, doc = parse_declaration(plain)
-                    declaration = json.dumps(doc, ensure_ascii=False)
-        except StoredCopyDamaged as exc:
-            outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_WITHDRAWN
-            cause = invalid_cause(exc)
-        except EnvelopeError as exc:
-            # the copy is the one received, yet it does not open: as the bidder sealed it
-            outcome, reason, price, deemed = "invalid", str(exc), None, DEEMED_REVOKED
-            cause = invalid_cause(exc)
-        except ObjectNotFound:
-            # the receipt names an object the store no longer has: the bid cannot be read
-            outcome, reason, price = "invalid", "the stored ciphertext is missing", None
-            deemed, cause = DEEMED_WITHDRAWN, InvalidBidCause.STORED_COPY_MISSING
-        # StorageUnavailable (network, disk) propagates: nothing is recorded for this bid
-        # and the task or the sweep opens it later, never declaring it invalid for an outage
-        try:
-            async with transaction(OpeningRecord._meta.db):
-                await OpeningRecord(
-                    lot=lot_id,
-                    bid=bid.id,
-                    bidder=bid.bidder,
-                    submitted_at=bid.submitted_at,
-                    outcome=outcome,
-                    cause=cause or "",
-                    reason=reason,
-                    declared_price_fen=price,
-                    declaration=declaration,
-                    opened_at=clock.now(),
-                    deemed=deemed,
-                ).save()
-                await audit.record(
-                    "opening.bid_" + outcome,
-                    subject_type="bid",
-                    subject_id=bid.id,
-                    payload={
-                        "lot_id": lot_id,
-                        "cause": cause,
-                        "reason": reason,
-                        "declared_price_fen": price,
-                        "deemed": deemed,
-                    },
-                    clock=clock,
-                )
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
-            # the exact-time task and the sweep may open the same lot at once: the other
-            # runner recorded this bid first, with the same outcome
+    pending = [
+        bid for bid in bids if not await OpeningRecord.exists().where(OpeningRecord.bid == bid.id)
+    ]
+    await _open_in_bid_order(
+        pending,
+        partial(_open_bid, lot_id, store=store, private_key=private_key),
+        partial(_record_opened_bid, lot_id, clock=clock),
+    )
     # keep the key for evaluators, wrapped: documents stay encrypted at rest
     await OpeningKey.update(
         {
@@ -1222,6 +1161,144 @@ async def open_lot(
         await _failure_notice(lot_id, FailureReason.TOO_FEW_VALID, clock)
         return "failed"
     return "opened"
+
+
+BIDS_OPENED_AT_ONCE = 2
+"""Bids decrypted at once: one bid's download overlaps another's hashing (bench/opening.py)."""
+
+
+@dataclass(frozen=True)
+class _BidOpened:
+    """What the opening found in one bid, as its opening record states it."""
+
+    outcome: str
+    reason: str = ""
+    price: int | None = None
+    declaration: str = ""
+    deemed: str = ""
+    cause: InvalidBidCause | None = None
+
+
+async def _open_in_bid_order(
+    bids: list[Bid],
+    open_bid: Callable[[Bid], Awaitable[_BidOpened]],
+    record: Callable[[Bid, _BidOpened], Awaitable[None]],
+) -> None:
+    """Open ``BIDS_OPENED_AT_ONCE`` bids at a time and record each in the bids' order.
+
+    Records keep the order of submission whatever finishes first, and a failure (the store
+    out of reach) stops the opening at that bid, with every bid before it recorded: a
+    later run goes on from there.
+    """
+    results: dict[int, _BidOpened | Exception] = {}
+    ready = {bid.id: anyio.Event() for bid in bids}
+    at_once = anyio.CapacityLimiter(BIDS_OPENED_AT_ONCE)
+
+    async def open_one(bid: Bid) -> None:
+        try:
+            async with at_once:
+                results[bid.id] = await open_bid(bid)
+        except Exception as exc:  # raised by the recorder, in the bids' order
+            results[bid.id] = exc
+        finally:
+            ready[bid.id].set()
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:
+        for bid in bids:
+            group.start_soon(open_one, bid)
+        for bid in bids:
+            await ready[bid.id].wait()
+            result = results.pop(bid.id)
+            try:
+                if isinstance(result, Exception):
+                    raise result
+                await record(bid, result)
+            except Exception as exc:  # leaves the group unwrapped, once the others stop
+                failure = exc
+                group.cancel_scope.cancel()
+                break
+    if failure is not None:
+        raise failure
+
+
+async def _open_bid(lot_id: int, bid: Bid, *, store: ObjectStore, private_key: Any) -> _BidOpened:
+    """Decrypt and verify every file of a bid; an invalid bid is an outcome, not an error.
+
+    StorageUnavailable (network, disk) propagates: nothing is recorded for this bid and the
+    task or the sweep opens it later, never declaring it invalid for an outage.
+    """
+    files = await BidFile.objects().where(BidFile.bid == bid.id).order_by(BidFile.id)
+    price: int | None = None
+    declaration = ""
+    try:
+        for row in files:
+            plain = await anyio.to_thread.run_sync(
+                partial(
+                    open_stored_file,
+                    store,
+                    row.object_key,
+                    row.sha256,
+                    row.size,
+                    private_key,
+                    _context(lot_id, bid.bidder, row.kind),
+                    keep=row.kind == "price",
+                )
+            )
+            if row.kind == "price":
+                price, doc = parse_declaration(plain)
+                declaration = json.dumps(doc, ensure_ascii=False)
+    except StoredCopyDamaged as exc:
+        return _BidOpened("invalid", str(exc), deemed=DEEMED_WITHDRAWN, cause=invalid_cause(exc))
+    except EnvelopeError as exc:
+        # the copy is the one received, yet it does not open: as the bidder sealed it
+        return _BidOpened("invalid", str(exc), deemed=DEEMED_REVOKED, cause=invalid_cause(exc))
+    except ObjectNotFound:
+        # the receipt names an object the store no longer has: the bid cannot be read
+        return _BidOpened(
+            "invalid",
+            "the stored ciphertext is missing",
+            deemed=DEEMED_WITHDRAWN,
+            cause=InvalidBidCause.STORED_COPY_MISSING,
+        )
+    return _BidOpened("opened", price=price, declaration=declaration)
+
+
+async def _record_opened_bid(lot_id: int, bid: Bid, opened: _BidOpened, *, clock: Clock) -> None:
+    """Write a bid's opening record and its audit entry, once whoever runs the opening."""
+    try:
+        async with transaction(OpeningRecord._meta.db):
+            await OpeningRecord(
+                lot=lot_id,
+                bid=bid.id,
+                bidder=bid.bidder,
+                submitted_at=bid.submitted_at,
+                outcome=opened.outcome,
+                cause=opened.cause or "",
+                reason=opened.reason,
+                declared_price_fen=opened.price,
+                declaration=opened.declaration,
+                opened_at=clock.now(),
+                deemed=opened.deemed,
+            ).save()
+            await audit.record(
+                "opening.bid_" + opened.outcome,
+                subject_type="bid",
+                subject_id=bid.id,
+                payload={
+                    "lot_id": lot_id,
+                    "cause": opened.cause,
+                    "reason": opened.reason,
+                    "declared_price_fen": opened.price,
+                    "deemed": opened.deemed,
+                },
+                clock=clock,
+            )
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        # the exact-time task and the sweep may open the same lot at once: the other
+        # runner recorded this bid first, with the same outcome
 
 
 async def _failure_notice(lot_id: int, reason: FailureReason, clock: Clock) -> None:
