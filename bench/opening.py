@@ -89,9 +89,7 @@ def main() -> None:
             context = EnvelopeContext(lot_id="1", bidder_id=str(i), kind="technical")
             sha256, size = store_sealed(store, key, f"bids/1/{i}", context, args.mib, i)
             stored.append((f"bids/1/{i}", sha256, size, context))
-        store_process = process_listening_on(S3_PORT)
-        assert store_process is not None, f"no process listens on the S3 port {S3_PORT}"
-        cpu = CpuUse({"opener": psutil.Process(), "store": store_process})
+        cpu = CpuUse({"opener": psutil.Process(), "store": process_listening_on(S3_PORT)})
         raw_times, open_times = [], []
         for _ in range(args.rounds):  # alternate, so both see the same machine load
             with cpu.measure("raw download"):
@@ -133,8 +131,7 @@ def main() -> None:
                 "open_s": round(open_s, 3),
                 "raw_download_s": round(raw_s, 3),
                 "ratio": round(open_s / raw_s, 3),
-                "cores": cores(),
-                "cpu_s": {stretch: cpu.median(stretch) for stretch in cpu.samples},
+                **cpu.figures(),
                 "ratio_floor": round(ratio_floor, 3),
             }
         )

@@ -150,13 +150,11 @@ def main() -> None:
         minio.make_bucket(bucket)
         technical = work / "sealed" / "technical.zcb"
         plain_bytes = technical.stat().st_size
-        store_process = process_listening_on(S3_PORT)
-        assert store_process is not None, f"no process listens on the S3 port {S3_PORT}"
         cpu = CpuUse(
             {
                 "client": psutil.Process(),
                 "web": psutil.Process(server.pid),
-                "store": store_process,
+                "store": process_listening_on(S3_PORT),
             }
         )
         sealed_times, submit_times, plain_times = [], [], []
@@ -223,8 +221,7 @@ def main() -> None:
                 "plain_mb_s": round(plain_mb_s, 1),
                 "ratio": round(sealed_mb_s / plain_mb_s, 3),
                 "rss_growth_mib": round(growth, 1),
-                "cores": cores(),
-                "cpu_s": {stretch: cpu.median(stretch) for stretch in cpu.samples},
+                **cpu.figures(),
                 "ratio_ceiling": round(ratio_ceiling, 3),
             }
         )

@@ -13,11 +13,12 @@ import statistics
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
 
-def process_listening_on(port: int) -> psutil.Process | None:
+def process_listening_on(port: int) -> psutil.Process:
     """The local process that accepts connections on ``port`` (the S3 server, say)."""
     for connection in psutil.net_connections("tcp"):
         if (
@@ -26,7 +27,7 @@ def process_listening_on(port: int) -> psutil.Process | None:
             and connection.pid
         ):
             return psutil.Process(connection.pid)
-    return None
+    raise RuntimeError(f"no local process listens on port {port}")
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
@@ -54,6 +55,13 @@ class CpuUse:
         runs = self.samples[stretch]
         return {
             name: round(statistics.median(run[name] for run in runs), 3) for name in self.processes
+        }
+
+    def figures(self) -> dict[str, Any]:
+        """The cores and each stretch's median CPU seconds, for a benchmark's JSON line."""
+        return {
+            "cores": cores(),
+            "cpu_s": {stretch: self.median(stretch) for stretch in self.samples},
         }
 
     def report(self) -> Iterator[str]:
