@@ -2,7 +2,7 @@
 
 N sealed bids (default 8 × 32 MiB) are stored in S3 (SeaweedFS); the benchmark times a
 plain streaming download of every object, then the opening's own per-file work (stream,
-SHA-256 against the receipt, ZCB1 decryption and verification of every chunk), two bids at a
+SHA-256 against the receipt, ZCB1 decryption and verification of every chunk), three bids at a
 time as the opening does.
 Both are run --rounds times (default 5), alternately, and the medians compared, so a burst
 of load on a shared machine does not decide the figure. The CPU seconds of this process and

@@ -20,9 +20,7 @@ import logging
 import math
 import secrets
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -87,8 +85,6 @@ from storage import ObjectNotFound, ObjectStore, StorageError, UploadNotFound
 log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024
-HASH_AHEAD = 4
-"""Chunks read ahead of the opening's hashing thread (1 MiB each)."""
 MAX_FILES = 10
 
 
@@ -994,45 +990,38 @@ def open_stored_file(
     digest = hashlib.sha256()
     received = 0
     kept = bytearray()
-    # The hash runs on its own thread (hashlib releases the GIL), overlapping the download
-    # and the decryption; a few chunks ahead at most, so memory stays bounded.
-    with ThreadPoolExecutor(max_workers=1) as hashing:
-        queued: deque[Future[None]] = deque()
+    # The hash is taken as the chunks pass; the opening overlaps it with other bids'
+    # downloads by opening BIDS_OPENED_AT_ONCE bids at a time (hashlib releases the GIL),
+    # which beat hashing on a thread of each file's own.
 
-        def hashed() -> Iterator[bytes]:
-            nonlocal received
-            for chunk in store.get(key):
-                queued.append(hashing.submit(digest.update, chunk))
-                if len(queued) > HASH_AHEAD:
-                    queued.popleft().result()
-                received += len(chunk)
-                yield chunk
+    def hashed() -> Iterator[bytes]:
+        nonlocal received
+        for chunk in store.get(key):
+            digest.update(chunk)
+            received += len(chunk)
+            yield chunk
 
-        def receipt_matches() -> bool:
-            while queued:
-                queued.popleft().result()
-            return received == size and digest.hexdigest() == sha256
+    def receipt_matches() -> bool:
+        return received == size and digest.hexdigest() == sha256
 
-        source = hashed()
-        try:
-            for plain in open_sealed(
-                source, opening_private_key=private_key, expected_context=context
-            ):
-                if keep:
-                    kept += plain
-                    if len(kept) > 1 << 20:
-                        raise InvalidDeclaration("the price declaration is larger than 1 MiB")
-        except EnvelopeError as failure:
-            # whose fault: finish hashing what the store holds and compare it with the receipt
-            for _ in source:
-                pass
-            if not receipt_matches():
-                raise StoredCopyDamaged(
-                    "the stored ciphertext does not match the receipt's hash"
-                ) from failure
-            raise
+    source = hashed()
+    try:
+        for plain in open_sealed(source, opening_private_key=private_key, expected_context=context):
+            if keep:
+                kept += plain
+                if len(kept) > 1 << 20:
+                    raise InvalidDeclaration("the price declaration is larger than 1 MiB")
+    except EnvelopeError as failure:
+        # whose fault: finish hashing what the store holds and compare it with the receipt
+        for _ in source:
+            pass
         if not receipt_matches():
-            raise StoredCopyDamaged("the stored ciphertext does not match the receipt's hash")
+            raise StoredCopyDamaged(
+                "the stored ciphertext does not match the receipt's hash"
+            ) from failure
+        raise
+    if not receipt_matches():
+        raise StoredCopyDamaged("the stored ciphertext does not match the receipt's hash")
     return bytes(kept)
 
 
@@ -1163,8 +1152,8 @@ async def open_lot(
     return "opened"
 
 
-BIDS_OPENED_AT_ONCE = 2
-"""Bids decrypted at once: one bid's download overlaps another's hashing (bench/opening.py)."""
+BIDS_OPENED_AT_ONCE = 3
+"""Bids decrypted at once, each on its own thread: downloads overlap hashing (bench/opening.py)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The opening decrypts two bids at a time yet records them in the order they were submitted.
+"""The opening decrypts several bids at a time yet records them in submission order.
 
 Overlapping one bid's download with another's hashing is what keeps the opening near the
 speed of a plain download (bench/opening.py); the opening record (唱标, RULES §3) and the
@@ -53,10 +53,10 @@ def bids() -> list[Bid]:
     return [Bid(id=number) for number in DELAYS]
 
 
-async def test_bids_open_two_at_a_time_and_are_recorded_in_submission_order() -> None:
+async def test_bids_open_three_at_a_time_and_are_recorded_in_submission_order() -> None:
     opening = Opening()
     await _open_in_bid_order(bids(), opening.open_bid, opening.record)
-    assert opening.most_running == BIDS_OPENED_AT_ONCE == 2
+    assert opening.most_running == BIDS_OPENED_AT_ONCE == 3
     assert opening.finished[-1] == 1
     assert opening.recorded == [1, 2, 3, 4, 5]
 
